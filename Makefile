@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with python3 and make:
+#   make run   -- set up .venv, install rnnlab, run the default experiment (ESN on the sine task)
+#   make test  -- set up .venv with the test extra, run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: run test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m rnnlab model=esn task=sine
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed-bench
+	$(PY) benchmarks/esn_mackey_glass.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

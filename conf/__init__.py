@@ -1,0 +1,1 @@
+"""Hydra config groups, installed as the package ``rnnlab.conf`` (see pyproject.toml)."""

@@ -1,0 +1,97 @@
+"""Hydra structured configs (the typed schema), derived from the model and task dataclasses.
+
+The defaults live in one place, the dataclasses in ``rnnlab.models`` and ``rnnlab.tasks``;
+:func:`structured_config` copies their fields (types and defaults) into a config node, so
+``model.units=abc`` is rejected as a type error by OmegaConf, and range rules are then checked
+by :func:`rnnlab.experiment.check_experiment`. YAML files in ``conf/`` only choose and override.
+"""
+
+import dataclasses
+import re
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+import hydra
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import ConfigAttributeError
+
+from rnnlab.experiment import build, check_experiment
+from rnnlab.models import MODELS
+from rnnlab.tasks import TASKS
+from rnnlab.validation import ConfigError
+
+
+def structured_config(cls) -> type:
+    """A config dataclass with ``name`` plus the fields of ``cls`` (less ``seed``)."""
+    hints = typing.get_type_hints(cls)
+    fields = [("name", str, dataclasses.field(default=cls.name))]
+    fields += [(f.name, hints[f.name], dataclasses.field(default=f.default))
+               for f in dataclasses.fields(cls) if f.name != "seed"]
+    return dataclasses.make_dataclass(f"{cls.__name__}Config", fields)
+
+
+@dataclass
+class RunConfig:
+    seed: int = 0          # one seed per run: model and data streams are spawned from it
+    model: Any = MISSING
+    task: Any = MISSING
+
+
+def register_configs() -> None:
+    """Store the schemas in Hydra's ConfigStore (YAML files in conf/ extend them)."""
+    store = ConfigStore.instance()
+    store.store(name="rnnlab_schema", node=RunConfig)
+    for group, table in [("model", MODELS), ("task", TASKS)]:
+        for name, cls in table.items():
+            store.store(group=group, name=f"{name}_schema", node=structured_config(cls))
+
+
+def objects_from_config(cfg: DictConfig):
+    """(model, task) objects from a composed config."""
+    model = OmegaConf.to_container(cfg.model, resolve=True)
+    task = OmegaConf.to_container(cfg.task, resolve=True)
+    return build(model.pop("name"), task.pop("name"), model, task)
+
+
+def check_overrides(overrides: list[str]) -> None:
+    """Compose the config from command-line overrides exactly as Hydra will, and check it.
+
+    Raises ConfigError with a one-line message (key, value, what is allowed) for anything Hydra
+    or our range rules would refuse, so the CLI can stop before a run directory exists.
+    """
+    register_configs()
+    parser = OverridesParser.create()
+    for override in overrides:
+        try:
+            parser.parse_override(override)
+        except HydraException as error:
+            raise ConfigError(f"{override} cannot be parsed: {str(error).splitlines()[0]}") from None
+    with hydra.initialize_config_module(version_base="1.3", config_module="rnnlab.conf"):
+        try:
+            cfg = hydra.compose("config", overrides=overrides)
+        except Exception as error:  # Hydra's and OmegaConf's many exception types
+            raise ConfigError(_one_line(error)) from None
+        check_experiment(*objects_from_config(cfg), cfg.seed)
+
+
+def _one_line(error: Exception) -> str:
+    """Hydra's multi-line composition errors, said in one line."""
+    cause, text = error.__cause__, str(error)
+    if isinstance(cause, ConfigAttributeError) and dataclasses.is_dataclass(cause.object_type):
+        allowed = ", ".join(f.name for f in dataclasses.fields(cause.object_type) if f.name != "name")
+        return f"{cause.full_key} is not a key of this config: allowed {allowed}"
+    missing = re.search(r"Could not find '([^/']+)/([^']+)'", text)
+    if missing:
+        group, choice = missing.groups()
+        options = GlobalHydra.instance().config_loader().get_group_options(group)
+        allowed = ", ".join(o for o in options if not o.endswith("_schema"))
+        return f"{group}={choice} is unknown: allowed {allowed}"
+    merging = re.match(r"Error merging override (\S+)", text)
+    if merging and cause is not None:
+        return f"{merging.group(1)} is not allowed: {str(cause).splitlines()[0]}"
+    return " ".join(line.strip() for line in text.splitlines()[:2])

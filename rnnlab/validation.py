@@ -1,0 +1,75 @@
+"""Range checks for hyperparameters: the one place where allowed values are enforced.
+
+Each model and task declares its rules next to its fields, as a class attribute
+``rules = {"field": Range(...)}``; :func:`check_ranges` enforces them. The CLI calls it with
+the config prefix (``model.``, ``task.``) so a message names the key exactly as it was typed.
+"""
+
+from dataclasses import dataclass
+import math
+
+
+class ConfigError(ValueError):
+    """A configuration value that is out of range, or a pairing that cannot run.
+
+    Its message is one line naming the key, the value and what is allowed.
+    """
+
+
+@dataclass(frozen=True)
+class Range:
+    """An interval of allowed values: ``low < value`` (or ``<=`` when closed) and likewise high."""
+
+    low: float | None = None
+    high: float | None = None
+    low_closed: bool = True
+    high_closed: bool = True
+
+    def contains(self, value) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        if self.low is not None and (value < self.low or (value == self.low and not self.low_closed)):
+            return False
+        if self.high is not None and (value > self.high or (value == self.high and not self.high_closed)):
+            return False
+        return True
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None:
+            left, right = "[" if self.low_closed else "(", "]" if self.high_closed else ")"
+            return f"in {left}{self.low:g}, {self.high:g}{right}"
+        if self.low is not None:
+            return f"{'>=' if self.low_closed else '>'} {self.low:g}"
+        if self.high is not None:
+            return f"{'<=' if self.high_closed else '<'} {self.high:g}"
+        return "any finite number"
+
+
+def positive() -> Range:
+    return Range(low=0, low_closed=False)
+
+
+def non_negative() -> Range:
+    return Range(low=0)
+
+
+def at_least(low) -> Range:
+    return Range(low=low)
+
+
+def fraction(low_closed=False, high_closed=True) -> Range:
+    return Range(0, 1, low_closed, high_closed)
+
+
+def check_ranges(obj, prefix: str) -> None:
+    """Raise ConfigError for the first field of ``obj`` outside its declared Range."""
+    for name, allowed in type(obj).rules.items():
+        value = getattr(obj, name)
+        if not allowed.contains(value):
+            raise ConfigError(f"{prefix}{name}={value!r} is out of range: allowed {allowed}")
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise ConfigError(message) unless condition holds (for rules that relate two keys)."""
+    if not condition:
+        raise ConfigError(message)

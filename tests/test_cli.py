@@ -1,0 +1,127 @@
+"""The command line: composition, validation messages, run directories, determinism."""
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rnnlab.config import objects_from_config
+from rnnlab.experiment import check_experiment, run_experiment
+from rnnlab.validation import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_FILES = {"metrics.csv", "series.csv", "spectrum.csv", "prediction.png", "spectrum.png"}
+
+
+def test_default_run_meets_the_frequency_generator_targets(cli, tmp_path):
+    result = cli("model=esn", "task=sine", "hydra.run.dir=run")
+    assert result.returncode == 0, result.stderr
+    run_dir = tmp_path / "run"
+    assert RUN_FILES <= {p.name for p in run_dir.iterdir()}
+    metrics = pd.read_csv(run_dir / "metrics.csv").iloc[0]
+    assert metrics["teacher_forced_nrmse"] < 0.02
+    assert metrics["free_run_frequency_error_median"] < 0.03
+    assert metrics["spectral_radius"] == pytest.approx(0.8, rel=1e-6)
+    assert metrics["largest_singular_value"] > metrics["spectral_radius"]
+    series = pd.read_csv(run_dir / "series.csv")
+    assert list(series.columns) == ["t", "input", "target", "teacher_forced", "free_run"]
+    assert len(pd.read_csv(run_dir / "spectrum.csv")) == 300  # all eigenvalues for N <= 2000
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith("esn on sine (seed 0): teacher_forced_nrmse=")
+
+
+def test_outputs_go_under_outputs_of_the_working_directory(cli, tmp_path):
+    result = cli("task=mackey_glass", "task.length=600", "model.units=50")
+    assert result.returncode == 0, result.stderr
+    (metrics,) = (tmp_path / "outputs").glob("*/*/metrics.csv")
+    assert pd.read_csv(metrics).iloc[0]["task"] == "mackey_glass"
+
+
+@pytest.mark.parametrize("override, message", [
+    ("model.spectral_radius=-0.5", "model.spectral_radius=-0.5 is out of range: allowed > 0"),
+    ("model.leak_rate=0", "model.leak_rate=0.0 is out of range: allowed in (0, 1]"),
+    ("model.leak_rate=1.5", "model.leak_rate=1.5 is out of range: allowed in (0, 1]"),
+    ("model.connectivity=0", "model.connectivity=0.0 is out of range: allowed in (0, 1]"),
+    ("model.units=0", "model.units=0 is out of range: allowed >= 1"),
+    ("model.ridge=-1e-3", "model.ridge=-0.001 is out of range: allowed >= 0"),
+    ("model.washout=9000",
+     "model.washout=9000 is out of range: allowed < 9000 (the task's training steps)"),
+    ("model.feedback_scaling=0", "model.feedback_scaling=0.0 is out of range for task=sine: "
+                                 "allowed > 0 (the target reaches the model only as feedback)"),
+    ("seed=-1", "seed=-1 is out of range: allowed >= 0"),
+])
+def test_out_of_range_values_are_refused_with_key_value_and_allowed(compose, override, message):
+    cfg = compose(override)
+    with pytest.raises(ConfigError) as error:
+        check_experiment(*objects_from_config(cfg), cfg.seed)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("override, needle", [
+    ("model.leak_rate=2", "model.leak_rate=2.0 is out of range"),
+    ("task.segment_min=900", "task.segment_min=900 must be <= task.segment_max=600"),
+])
+def test_cli_config_error_is_one_line_exit_2_and_leaves_no_run_dir(cli, tmp_path, override, needle):
+    result = cli(override, "hydra.run.dir=run")
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("rnnlab: error: ") and needle in line
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("override, message", [
+    ("model.units=many",
+     "model.units=many is not allowed: Value 'many' of type 'str' could not be converted to Integer"),
+    ("model=gru", "model=gru is unknown: allowed esn"),
+    ("task=weather", "task=weather is unknown: allowed mackey_glass, sine"),
+    ("model.nope=3", "model.nope is not a key of this config: allowed units, spectral_radius, "
+                     "leak_rate, connectivity, input_scaling, bias_scaling, feedback_scaling, "
+                     "ridge, noise, washout"),
+    ("model.units=1=2", "model.units=1=2 cannot be parsed: mismatched input '=' expecting <EOF>"),
+])
+def test_cli_composition_errors_are_one_line_too(cli, tmp_path, override, message):
+    result = cli(override, "hydra.run.dir=run")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"rnnlab: error: {message}"
+    assert not (tmp_path / "run").exists()
+
+
+def test_mackey_glass_gets_its_tuned_esn_settings_and_overrides_still_win(compose):
+    cfg = compose("task=mackey_glass")
+    assert (cfg.model.noise, cfg.model.spectral_radius, cfg.model.leak_rate) == (0.0, 1.0, 1.0)
+    assert compose("task=mackey_glass", "model.noise=0.01").model.noise == 0.01
+    assert compose().model.noise == 1e-3  # the sine task keeps the model's own defaults
+
+
+def test_same_config_and_seed_give_identical_numbers(compose, tmp_path):
+    cfg = compose("task=mackey_glass", "task.length=800", "model.units=60", "model.noise=0.01")
+    runs = []
+    for name in ("first", "second"):
+        metrics = run_experiment(*objects_from_config(cfg), cfg.seed, tmp_path / name)
+        metrics.pop("wall_time_s")
+        runs.append(metrics)
+    assert runs[0] == runs[1]
+    assert (tmp_path / "first/series.csv").read_bytes() == (tmp_path / "second/series.csv").read_bytes()
+    other = run_experiment(*objects_from_config(cfg), cfg.seed + 1, tmp_path / "other")
+    assert other["one_step_nrmse"] != runs[0]["one_step_nrmse"]
+
+
+def test_config_is_found_from_a_regular_non_editable_install(tmp_path):
+    """Build the wheel, unpack it as an installer would, and run it from elsewhere."""
+    wheel_dir, site = tmp_path / "wheel", tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w",
+                    str(wheel_dir), str(ROOT)], check=True, capture_output=True, timeout=300)
+    (wheel,) = wheel_dir.glob("rnnlab-*.whl")
+    zipfile.ZipFile(wheel).extractall(site)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    located = subprocess.run([sys.executable, "-c", "import rnnlab.conf; print(rnnlab.conf.__file__)"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    assert Path(located.stdout.strip()).is_relative_to(site)
+    result = subprocess.run([sys.executable, "-m", "rnnlab", "task=mackey_glass", "--cfg", "job"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "name: mackey_glass" in result.stdout and "leak_rate: 1.0" in result.stdout
