@@ -81,9 +81,11 @@ def fit_reservoir_on_series(model: ESN, task, data: SeriesData, out_dir: Path) -
     write_table({"real": eigenvalues.real, "imag": eigenvalues.imag,
                  "modulus": np.abs(eigenvalues)}, out_dir / "spectrum.csv")
     title = f"{model.name} on {task.name}"
-    plots.plot_prediction(pd.read_csv(out_dir / "series.csv"), out_dir / "prediction.png", title)
+    headline = ", ".join(f"{key.replace('_', ' ')} {metrics[key]:.3g}" for key in task.headline)
+    plots.plot_prediction(pd.read_csv(out_dir / "series.csv"), out_dir / "prediction.png",
+                          f"{title}: {headline}")
     plots.plot_spectrum(eigenvalues, model.spectral_radius_, out_dir / "spectrum.png",
-                        f"{title}: reservoir spectrum (N = {model.units})")
+                        f"{title}: reservoir spectrum (N = {model.units})", model.leak_rate)
     return metrics
 
 

@@ -26,31 +26,40 @@ def plot_prediction(series: pd.DataFrame, path: Path, title: str, window: int = 
         for column in input_columns:
             axes[0].plot(shown["t"], shown[column], color="tab:gray", label=column)
         axes[0].set_ylabel("input u(t)")
-        axes[0].legend(loc="upper right")
+        axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     for axis, column, colour in zip(axes[-2:], ["teacher_forced", "free_run"],
                                     ["tab:blue", "tab:red"]):
         axis.plot(shown["t"], shown["target"], color="black", lw=1.5, label="target")
         axis.plot(shown["t"], shown[column], color=colour, lw=1, ls="--",
                   label=column.replace("_", "-") + " prediction")
         axis.set_ylabel("output y(t)")
-        axis.legend(loc="upper right")
-    axes[-1].set_xlabel("time step (test part)")
+        axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    axes[-1].set_xlabel(f"time step (first {len(shown)} steps of the test part)")
     axes[0].set_title(title)
     return save(figure, path)
 
 
-def plot_spectrum(eigenvalues: np.ndarray, spectral_radius: float, path: Path, title: str) -> Path:
-    """Eigenvalues in the complex plane with the unit circle and the rho circle."""
-    figure = Figure(figsize=(5.5, 5.5))
+def plot_spectrum(eigenvalues: np.ndarray, spectral_radius: float, path: Path, title: str,
+                  leak_rate: float = 1.0) -> Path:
+    """Eigenvalues in the complex plane with the unit circle and the rho circle.
+
+    With a leak rate a < 1 the linearised update is a W + (1 - a) I, whose eigenvalues
+    a lambda + (1 - a) are drawn too: their largest modulus is the effective spectral radius.
+    """
+    figure = Figure(figsize=(6.5, 5.5))
     axis = figure.subplots()
     angle = np.linspace(0, 2 * np.pi, 400)
     axis.plot(np.cos(angle), np.sin(angle), color="black", lw=1, label="unit circle")
     axis.plot(spectral_radius * np.cos(angle), spectral_radius * np.sin(angle), color="tab:red",
-              lw=1, ls="--", label=f"|λ| = ρ = {spectral_radius:.3g}")
-    axis.scatter(eigenvalues.real, eigenvalues.imag, s=6, alpha=0.6, label="eigenvalues of W")
+              lw=1, ls="--", label=f"|λ| = ρ(W) = {spectral_radius:.3g}")
+    axis.scatter(eigenvalues.real, eigenvalues.imag, s=6, alpha=0.6, label="eigenvalues λ of W")
+    if leak_rate < 1.0:
+        effective = leak_rate * eigenvalues + (1.0 - leak_rate)
+        axis.scatter(effective.real, effective.imag, s=6, alpha=0.5, color="tab:orange",
+                     label=f"a λ + (1 - a), a = {leak_rate:g}\n(max |·| = {np.abs(effective).max():.3g})")
     axis.set_aspect("equal")
     axis.set_xlabel("Re λ")
     axis.set_ylabel("Im λ")
     axis.set_title(title)
-    axis.legend(loc="upper right", fontsize="small")
+    axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     return save(figure, path)

@@ -59,6 +59,7 @@ class MackeyGlassTask:
     name: ClassVar[str] = "mackey_glass"
     primary_metric: ClassVar[str] = "one_step_nrmse"
     needs_feedback: ClassVar[bool] = True
+    headline: ClassVar[tuple] = ("one_step_nrmse", "free_run_nrmse")  # metrics shown in plot titles
     rules: ClassVar[dict[str, Range]] = {
         "length": at_least(100),
         "train_fraction": Range(0, 1, False, False),

@@ -35,6 +35,7 @@ class SineTask:
     name: ClassVar[str] = "sine"
     primary_metric: ClassVar[str] = "teacher_forced_nrmse"
     needs_feedback: ClassVar[bool] = True
+    headline: ClassVar[tuple] = ("teacher_forced_nrmse", "free_run_frequency_error_median")  # metrics shown in plot titles
     rules: ClassVar[dict[str, Range]] = {
         "length": at_least(100),
         "train_fraction": Range(0, 1, False, False),
