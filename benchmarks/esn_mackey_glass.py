@@ -249,6 +249,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--test-steps", type=positive_int, default=2_000,
                         help="steps predicted one step ahead and scored")
     parser.add_argument("--repeats", type=positive_int, default=3, help="timed runs per row")
+    parser.add_argument("--connectivity", type=float, nargs="+", default=[0.01, 0.1],
+                        help="reservoir densities to compare (default: 0.01, i.e. ~10 "
+                             "connections per unit as usually recommended, and 0.1, "
+                             "reservoirpy's default rc_connectivity)")
     args = parser.parse_args(argv)
     if args.train_steps <= Hyper.washout:
         parser.error(f"--train-steps must exceed the washout ({Hyper.washout})")
@@ -258,8 +262,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     reservoirpy = import_reservoirpy()
-    hp = Hyper(units=args.units)
     data = make_data(args.train_steps, args.test_steps)
+    for connectivity in args.connectivity:
+        compare(Hyper(units=args.units, connectivity=connectivity), data, args, reservoirpy)
+        print()
+
+
+def compare(hp: Hyper, data: Data, args, reservoirpy) -> None:
+    """Time and score both libraries at one set of hyperparameters, and print the verdict."""
     print_header(hp, args, reservoirpy.__version__)
 
     weights = rnnlab_weights(run_rnnlab(hp, data)[1])

@@ -9,11 +9,19 @@ import numpy as np
 import scipy.linalg
 
 
-def fit_ridge(features: np.ndarray, targets: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
-    """features: (T, F), targets: (T, D) -> (weights (F, D), bias (D,))."""
+def fit_ridge(features: np.ndarray, targets: np.ndarray, ridge: float,
+              overwrite_features: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """features: (T, F), targets: (T, D) -> (weights (F, D), bias (D,)).
+
+    overwrite_features: centre ``features`` in place instead of in a copy (saves T*F memory).
+    """
     feature_mean = features.mean(axis=0)
     target_mean = targets.mean(axis=0)
-    centred = features - feature_mean
+    if overwrite_features:
+        features -= feature_mean
+        centred = features
+    else:
+        centred = features - feature_mean
     centred_targets = targets - target_mean
     if ridge > 0:
         gram = centred.T @ centred  # (F, F); numpy uses a symmetric rank-k update here

@@ -47,6 +47,15 @@ def test_ridge_equals_lstsq_on_augmented_system():
     np.testing.assert_allclose(weights, reference[1:], rtol=1e-10, atol=1e-12)
 
 
+def test_ridge_in_place_centring_gives_the_same_solution():
+    rng = np.random.default_rng(13)
+    features, targets = rng.normal(size=(100, 8)) + 3.0, rng.normal(size=(100, 1))
+    expected = fit_ridge(features, targets, 0.1)
+    actual = fit_ridge(features.copy(), targets, 0.1, overwrite_features=True)
+    for a, b in zip(actual, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 def reference_states(esn, u, y_previous):
     """The leaky update written out plainly, from W_, W_in_, W_fb_ of a fitted ESN."""
     x, states = np.zeros(esn.units), []
