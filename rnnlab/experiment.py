@@ -85,7 +85,8 @@ def fit_reservoir_on_series(model: ESN, task, data: SeriesData, out_dir: Path) -
     plots.plot_prediction(pd.read_csv(out_dir / "series.csv"), out_dir / "prediction.png",
                           f"{title}: {headline}")
     plots.plot_spectrum(eigenvalues, model.spectral_radius_, out_dir / "spectrum.png",
-                        f"{title}: reservoir spectrum (N = {model.units})", model.leak_rate)
+                        f"{title}: reservoir spectrum (N = {model.units})", model.leak_rate,
+                        model.effective_spectral_radius_)
     return metrics
 
 

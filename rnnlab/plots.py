@@ -40,11 +40,12 @@ def plot_prediction(series: pd.DataFrame, path: Path, title: str, window: int = 
 
 
 def plot_spectrum(eigenvalues: np.ndarray, spectral_radius: float, path: Path, title: str,
-                  leak_rate: float = 1.0) -> Path:
+                  leak_rate: float = 1.0, effective_spectral_radius: float | None = None) -> Path:
     """Eigenvalues in the complex plane with the unit circle and the rho circle.
 
     With a leak rate a < 1 the linearised update is a W + (1 - a) I, whose eigenvalues
-    a lambda + (1 - a) are drawn too: their largest modulus is the effective spectral radius.
+    a lambda + (1 - a) are drawn too; the legend gives its measured spectral radius (the drawn
+    eigenvalues may be only the leading ones of W, which need not include its maximiser).
     """
     figure = Figure(figsize=(6.5, 5.5))
     axis = figure.subplots()
@@ -56,7 +57,8 @@ def plot_spectrum(eigenvalues: np.ndarray, spectral_radius: float, path: Path, t
     if leak_rate < 1.0:
         effective = leak_rate * eigenvalues + (1.0 - leak_rate)
         axis.scatter(effective.real, effective.imag, s=6, alpha=0.5, color="tab:orange",
-                     label=f"a λ + (1 - a), a = {leak_rate:g}\n(max |·| = {np.abs(effective).max():.3g})")
+                     label=f"a λ + (1 - a), a = {leak_rate:g}\n"
+                           f"(ρ(aW + (1-a)I) = {effective_spectral_radius:.3g})")
     axis.set_aspect("equal")
     axis.set_xlabel("Re λ")
     axis.set_ylabel("Im λ")

@@ -66,10 +66,11 @@ def reference_states(esn, u, y_previous):
     return np.array(states)
 
 
-def test_fit_solves_ridge_on_bias_inputs_and_states():
+@pytest.mark.parametrize("leak_rate", [0.5, 1.0])  # the leak-free update has its own branch
+def test_fit_solves_ridge_on_bias_inputs_and_states(leak_rate):
     rng = np.random.default_rng(4)
     u, y = rng.uniform(-1, 1, (300, 2)), rng.normal(size=(300, 1))
-    esn = ESN(units=40, noise=0.0, ridge=1e-3, washout=20, seed=5).fit(u, y)
+    esn = ESN(units=40, leak_rate=leak_rate, noise=0.0, ridge=1e-3, washout=20, seed=5).fit(u, y)
     y_previous = np.vstack([np.zeros((1, 1)), y[:-1]])
     features = np.hstack([u, reference_states(esn, u, y_previous)])[20:]
     augmented = np.block([[np.ones((280, 1)), features],
@@ -78,10 +79,11 @@ def test_fit_solves_ridge_on_bias_inputs_and_states():
     np.testing.assert_allclose(esn.W_out_, reference.T, rtol=1e-7, atol=1e-9)
 
 
-def test_predict_continues_teacher_forced_from_where_fit_ended():
+@pytest.mark.parametrize("leak_rate", [0.5, 1.0])
+def test_predict_continues_teacher_forced_from_where_fit_ended(leak_rate):
     rng = np.random.default_rng(6)
     u, y = rng.uniform(-1, 1, (250, 1)), rng.normal(size=(250, 1))
-    esn = ESN(units=30, noise=0.0, seed=7).fit(u[:200], y[:200])
+    esn = ESN(units=30, leak_rate=leak_rate, noise=0.0, seed=7).fit(u[:200], y[:200])
     states = reference_states(esn, u, np.vstack([np.zeros((1, 1)), y[:-1]]))
     expected = esn.W_out_[:, 0] + np.hstack([u, states])[200:] @ esn.W_out_[:, 1:].T
     np.testing.assert_allclose(esn.predict(u[200:], y[200:]), expected, rtol=1e-10, atol=1e-12)

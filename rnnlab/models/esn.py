@@ -172,15 +172,20 @@ class ESN:
             drive += previous_outputs @ self.W_fb_.T
         return drive
 
+    def _step(self, state: np.ndarray, drive: np.ndarray) -> np.ndarray:
+        """One update x(t) = (1 - a) x(t-1) + a tanh(W x(t-1) + drive(t)); state, drive: (N,)."""
+        activation = self.W_ @ state
+        activation += drive
+        np.tanh(activation, out=activation)
+        if self.leak_rate == 1.0:
+            return activation
+        return (1.0 - self.leak_rate) * state + self.leak_rate * activation
+
     def _run(self, state: np.ndarray, drive: np.ndarray) -> np.ndarray:
         """States x(1..T) from x(0) = state under a precomputed drive (T, N), written over the
         drive row by row (each row is read before it is replaced); returns that array."""
-        a, W = self.leak_rate, self.W_
         for t in range(drive.shape[0]):
-            activation = W @ state
-            activation += drive[t]
-            np.tanh(activation, out=activation)
-            state = activation if a == 1.0 else (1.0 - a) * state + a * activation
+            state = self._step(state, drive[t])
             drive[t] = state
         return drive
 
@@ -220,14 +225,14 @@ class ESN:
         """
         self._check_fitted()
         u = _as_series(u, "u", length=steps)
-        a, W, W_fb = self.leak_rate, self.W_, self.W_fb_
+        W_fb = self.W_fb_
         input_drive = self._drive(u, None)
         readout_bias, readout_inputs, readout_states = (
             self.W_out_[:, 0], self.W_out_[:, 1:1 + u.shape[1]], self.W_out_[:, 1 + u.shape[1]:])
         state, output = self.state_, self.last_output_
         outputs = np.empty((u.shape[0], W_fb.shape[1]))
         for t in range(u.shape[0]):
-            state = (1.0 - a) * state + a * np.tanh(W @ state + input_drive[t] + W_fb @ output)
+            state = self._step(state, input_drive[t] + W_fb @ output)
             output = readout_bias + readout_inputs @ u[t] + readout_states @ state
             outputs[t] = output
         return outputs
