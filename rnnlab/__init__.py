@@ -1,8 +1,10 @@
 """rnnlab: how recurrent networks learn -- exact BPTT, echo state networks, gradient dynamics."""
 
 from rnnlab.experiment import run_experiment
-from rnnlab.models import ESN
+from rnnlab.models import ESN, LSTM, RNN
 from rnnlab.tasks import MackeyGlassTask, SineTask
+from rnnlab.training import TrainConfig, train
 from rnnlab.validation import ConfigError
 
-__all__ = ["ESN", "SineTask", "MackeyGlassTask", "run_experiment", "ConfigError"]
+__all__ = ["ESN", "RNN", "LSTM", "SineTask", "MackeyGlassTask", "TrainConfig", "train",
+           "run_experiment", "ConfigError"]

@@ -8,8 +8,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from rnnlab.config import check_overrides, objects_from_config, register_configs
-from rnnlab.experiment import check_experiment, run_experiment, summary
+from rnnlab.config import check_overrides, checked_objects, register_configs
+from rnnlab.experiment import run_experiment, summary
 from rnnlab.validation import ConfigError
 
 HYDRA_ONLY = {".hydra", "rnnlab.log"}  # what Hydra writes into a run directory before we start
@@ -24,13 +24,12 @@ def fail(error: ConfigError):
 def main(cfg: DictConfig) -> float:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        model, task = objects_from_config(cfg)
-        check_experiment(model, task, cfg.seed)
+        model, task, train = checked_objects(cfg)
     except ConfigError as error:  # reached only where the pre-flight check did not run
         if out_dir.is_dir() and {p.name for p in out_dir.iterdir()} <= HYDRA_ONLY:
             shutil.rmtree(out_dir)  # leave nothing that looks like a run
         fail(error)
-    metrics = run_experiment(model, task, cfg.seed, out_dir)
+    metrics = run_experiment(model, task, cfg.seed, out_dir, train)
     print(summary(metrics, out_dir))
     return metrics[task.primary_metric]
 

@@ -23,6 +23,7 @@ from omegaconf.errors import ConfigAttributeError
 from rnnlab.experiment import build, check_experiment
 from rnnlab.models import MODELS
 from rnnlab.tasks import TASKS
+from rnnlab.training import TrainConfig
 from rnnlab.validation import ConfigError
 
 
@@ -30,7 +31,8 @@ def structured_config(cls) -> type:
     """A config dataclass with ``name`` plus the fields of ``cls`` (less ``seed``)."""
     hints = typing.get_type_hints(cls)
     fields = [("name", str, dataclasses.field(default=cls.name))]
-    fields += [(f.name, hints[f.name], dataclasses.field(default=f.default))
+    fields += [(f.name, hints[f.name], dataclasses.field(default=f.default,
+                                                         default_factory=f.default_factory))
                for f in dataclasses.fields(cls) if f.name != "seed"]
     return dataclasses.make_dataclass(f"{cls.__name__}Config", fields)
 
@@ -40,6 +42,7 @@ class RunConfig:
     seed: int = 0          # one seed per run: model and data streams are spawned from it
     model: Any = MISSING
     task: Any = MISSING
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)  # BPTT models only
 
 
 def register_configs() -> None:
@@ -52,10 +55,18 @@ def register_configs() -> None:
 
 
 def objects_from_config(cfg: DictConfig):
-    """(model, task) objects from a composed config."""
+    """(model, task, train config) objects from a composed config."""
     model = OmegaConf.to_container(cfg.model, resolve=True)
     task = OmegaConf.to_container(cfg.task, resolve=True)
-    return build(model.pop("name"), task.pop("name"), model, task)
+    train = TrainConfig(**OmegaConf.to_container(cfg.train, resolve=True))
+    return (*build(model.pop("name"), task.pop("name"), model, task), train)
+
+
+def checked_objects(cfg: DictConfig):
+    """(model, task, train config) from a composed config, after every check has passed."""
+    model, task, train = objects_from_config(cfg)
+    check_experiment(model, task, cfg.seed, train)
+    return model, task, train
 
 
 def check_overrides(overrides: list[str]) -> None:
@@ -76,7 +87,7 @@ def check_overrides(overrides: list[str]) -> None:
             cfg = hydra.compose("config", overrides=overrides)
         except Exception as error:  # Hydra's and OmegaConf's many exception types
             raise ConfigError(_one_line(error)) from None
-        check_experiment(*objects_from_config(cfg), cfg.seed)
+        checked_objects(cfg)
 
 
 def _one_line(error: Exception) -> str:

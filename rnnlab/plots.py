@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import matplotlib
 from matplotlib.figure import Figure
 
 from rnnlab.tables import atomic_path
@@ -64,4 +65,57 @@ def plot_spectrum(eigenvalues: np.ndarray, spectral_radius: float, path: Path, t
     axis.set_ylabel("Im λ")
     axis.set_title(title)
     axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    return save(figure, path)
+
+
+def plot_loss(history: pd.DataFrame, levels: dict[str, float], path: Path, title: str,
+              loss_name: str) -> Path:
+    """Train and test loss over training steps, with a labelled horizontal line per theory level."""
+    figure = Figure(figsize=(9, 4.5))
+    axis = figure.subplots()
+    axis.plot(history["step"], history["train_loss"], color="tab:blue", lw=1,
+              label="train (mean over the steps since the previous row)")
+    axis.plot(history["step"], history["test_loss"], color="tab:red", lw=1.5, marker=".",
+              label="test")
+    colours = ["tab:gray", "tab:olive", "tab:green", "tab:purple", "tab:brown"]
+    for (label, level), colour in zip(levels.items(), colours * 3):
+        axis.axhline(level, color=colour, ls="--", lw=1,
+                     label=f"theory, {label.replace('_', ' ')}: {level:.4f}")
+    finite = history[["train_loss", "test_loss"]].to_numpy()
+    finite = finite[np.isfinite(finite)]
+    if len(finite) and len(levels):  # keep the theory lines in view, but not a huge initial loss
+        low = min(finite.min(), min(levels.values()))
+        high = max(max(levels.values()), np.percentile(finite, 95))
+        axis.set_ylim(low - 0.05 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
+    axis.set_xlabel("training step (parameter updates)")
+    axis.set_ylabel(loss_name)
+    axis.set_title(title)
+    axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    return save(figure, path)
+
+
+def plot_gradients(gradients: pd.DataFrame, path: Path, title: str, bptt: int | None = None) -> Path:
+    """Norm of dL/dh_t (left) and of the last step's dL_T/dh_t (right) against the lag T-1-t,
+    log scale, one line per recorded training step; a vertical line where truncated BPTT stops."""
+    figure = Figure(figsize=(11, 4.5))
+    axes = figure.subplots(1, 2, sharex=True)
+    steps = sorted(gradients["step"].unique())
+    colours = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(steps)))
+    for step, colour in zip(steps, colours):
+        rows = gradients[gradients["step"] == step].sort_values("lag")
+        for axis, column in zip(axes, ["grad_norm", "last_step_grad_norm"]):
+            values = rows[column].where(rows[column] > 0)  # a zero norm has no place on a log axis
+            axis.plot(rows["lag"], values, color=colour, lw=1.2, label=f"step {step}")
+    axes[0].set_ylabel("mean over sequences of ||dL/dh_t||")
+    axes[1].set_ylabel("mean over sequences of ||dL_T/dh_t||")
+    for axis, what in zip(axes, ["loss over the whole window", "last step's loss only"]):
+        if bptt is not None and bptt <= gradients["lag"].max():
+            axis.axvline(bptt - 0.5, color="tab:red", ls=":", lw=1,
+                         label=f"training window edge (bptt = {bptt})")
+        axis.set_yscale("log")
+        axis.set_xlabel("lag T-1-t (steps back from the end of the window)")
+        axis.set_title(what, fontsize="medium")
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small",
+                   title="training step")
+    figure.suptitle(title)
     return save(figure, path)

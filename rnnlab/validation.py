@@ -45,6 +45,19 @@ class Range:
         return "any finite number"
 
 
+@dataclass(frozen=True)
+class OneOf:
+    """A finite set of allowed values (names such as ``"tanh"``)."""
+
+    choices: tuple
+
+    def contains(self, value) -> bool:
+        return value in self.choices
+
+    def __str__(self) -> str:
+        return "one of " + ", ".join(str(choice) for choice in self.choices)
+
+
 def positive() -> Range:
     return Range(low=0, low_closed=False)
 
@@ -62,11 +75,15 @@ def fraction(low_closed=False, high_closed=True) -> Range:
 
 
 def check_ranges(obj, prefix: str) -> None:
-    """Raise ConfigError for the first field of ``obj`` outside its declared Range."""
+    """Raise ConfigError for the first field of ``obj`` outside its declared rule.
+
+    A field whose value is None is unset (an optional setting) and is not checked.
+    """
     for name, allowed in type(obj).rules.items():
         value = getattr(obj, name)
-        if not allowed.contains(value):
-            raise ConfigError(f"{prefix}{name}={value!r} is out of range: allowed {allowed}")
+        if value is not None and not allowed.contains(value):
+            problem = "is out of range" if isinstance(allowed, Range) else "is not allowed"
+            raise ConfigError(f"{prefix}{name}={value!r} {problem}: allowed {allowed}")
 
 
 def require(condition: bool, message: str) -> None:

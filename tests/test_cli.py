@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rnnlab.config import objects_from_config
-from rnnlab.experiment import check_experiment, run_experiment
+from rnnlab.config import checked_objects, objects_from_config
+from rnnlab.experiment import run_experiment
 from rnnlab.validation import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +57,7 @@ def test_outputs_go_under_outputs_of_the_working_directory(cli, tmp_path):
 def test_out_of_range_values_are_refused_with_key_value_and_allowed(compose, override, message):
     cfg = compose(override)
     with pytest.raises(ConfigError) as error:
-        check_experiment(*objects_from_config(cfg), cfg.seed)
+        checked_objects(cfg)
     assert str(error.value) == message
 
 
@@ -76,8 +76,8 @@ def test_cli_config_error_is_one_line_exit_2_and_leaves_no_run_dir(cli, tmp_path
 @pytest.mark.parametrize("override, message", [
     ("model.units=many",
      "model.units=many is not allowed: Value 'many' of type 'str' could not be converted to Integer"),
-    ("model=gru", "model=gru is unknown: allowed esn"),
-    ("task=weather", "task=weather is unknown: allowed mackey_glass, sine"),
+    ("model=gru", "model=gru is unknown: allowed esn, lstm, rnn"),
+    ("task=weather", "task=weather is unknown: allowed chars, echo, mackey_glass, sine"),
     ("model.nope=3", "model.nope is not a key of this config: allowed units, spectral_radius, "
                      "leak_rate, connectivity, input_scaling, bias_scaling, feedback_scaling, "
                      "ridge, noise, washout"),
@@ -101,12 +101,13 @@ def test_same_config_and_seed_give_identical_numbers(compose, tmp_path):
     cfg = compose("task=mackey_glass", "task.length=800", "model.units=60", "model.noise=0.01")
     runs = []
     for name in ("first", "second"):
-        metrics = run_experiment(*objects_from_config(cfg), cfg.seed, tmp_path / name)
+        model, task, train = objects_from_config(cfg)
+        metrics = run_experiment(model, task, cfg.seed, tmp_path / name, train)
         metrics.pop("wall_time_s")
         runs.append(metrics)
     assert runs[0] == runs[1]
     assert (tmp_path / "first/series.csv").read_bytes() == (tmp_path / "second/series.csv").read_bytes()
-    other = run_experiment(*objects_from_config(cfg), cfg.seed + 1, tmp_path / "other")
+    other = run_experiment(model, task, cfg.seed + 1, tmp_path / "other", train)
     assert other["one_step_nrmse"] != runs[0]["one_step_nrmse"]
 
 

@@ -1,4 +1,8 @@
-"""A time series for regression, split in time: the training part, then the test part."""
+"""A time series, split in time: the training part, then the test part.
+
+Regression tasks (sine, Mackey-Glass) give float targets; classification tasks (echo, chars) give
+class indices and name their classes.
+"""
 
 from dataclasses import dataclass
 
@@ -7,15 +11,23 @@ import numpy as np
 
 @dataclass(frozen=True)
 class SeriesData:
-    """inputs (T, D_in) (D_in may be 0), targets (T, D_out); the first ``train_length`` steps train.
+    """The first ``train_length`` steps train, the rest test.
 
+    Regression: inputs (T, D_in) float (D_in may be 0), targets (T, D_out) float.
+    Classification: targets (T,) int class indices into ``classes`` (the class labels); inputs are
+    (T, D_in) float, or (T,) int indices into ``classes`` meaning one-hot vectors (characters).
     ``free_run_length``: how many test steps a closed-loop (free-running) model is asked to produce.
     """
 
     inputs: np.ndarray
     targets: np.ndarray
     train_length: int
-    free_run_length: int
+    free_run_length: int = 0
+    classes: tuple | None = None
+
+    @property
+    def is_classification(self) -> bool:
+        return self.classes is not None
 
     @property
     def u_train(self) -> np.ndarray:

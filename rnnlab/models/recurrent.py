@@ -1,0 +1,162 @@
+"""What the RNN and the LSTM share: hyperparameters, initialisation, the linear readout, the loss.
+
+A subclass supplies the recurrent core, forward and backward side by side:
+
+    forward(x (T, B, D), state)      -> hidden (T, B, H), final state, cache
+    backward(cache, d_hidden (T, B, H)) -> grads of the core's parameters, dL/dh_t (T, B, H)
+
+where ``d_hidden`` is the gradient reaching h_t from the readout y_t = W_hy h_t + b_y alone, and
+the returned dL/dh_t is the total gradient with respect to h_t (readout plus all later steps).
+Everything here is exact, hand-written backpropagation through time; no autograd library.
+
+Arrays are time-major: inputs (T, B, D), hidden states (T, B, H), outputs (T, B, O). Targets are
+(T, B) class indices (loss: mean cross-entropy) or (T, B, O) floats (loss: mean squared error).
+"""
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar, Optional
+
+import numpy as np
+
+from rnnlab import losses
+from rnnlab.validation import OneOf, Range, at_least, check_ranges, positive
+
+DTYPES = {"float64": np.float64, "float32": np.float32}
+INITS = ("normal", "orthogonal")
+
+
+@dataclass
+class Recurrent:
+    """Base of the BPTT-trained models (not used on its own). ``params`` is set by :meth:`build`."""
+
+    hidden_size: int = 16               # H
+    init: str = "normal"                # recurrent matrix: "normal" (N(0,1) * init_scale) or "orthogonal"
+    init_scale: float = 0.01            # std of every non-recurrent weight (and of W_hh if "normal")
+    spectral_radius: Optional[float] = None  # if set, rescale the recurrent matrix to this rho
+    dtype: str = "float64"              # "float64" or "float32"
+    seed: int | np.random.Generator | None = None
+
+    name: ClassVar[str] = ""
+    rules: ClassVar[dict] = {
+        "hidden_size": at_least(1),
+        "init": OneOf(INITS),
+        "init_scale": positive(),
+        "spectral_radius": positive(),
+        "dtype": OneOf(tuple(DTYPES)),
+    }
+
+    def check(self, prefix: str = "") -> None:
+        """Raise ConfigError if a hyperparameter is out of range."""
+        check_ranges(self, prefix or f"{type(self).__name__}.")
+
+    def with_seed(self, seed) -> "Recurrent":
+        return dataclasses.replace(self, seed=seed)
+
+    # ---------------------------------------------------------------- parameters
+    def build(self, input_size: int, output_size: int) -> "Recurrent":
+        """Draw the parameters for inputs of size D and outputs of size O; returns self.
+
+        Input and readout weights ~ N(0, init_scale^2), biases 0 (subclasses may set gate biases).
+        The recurrent matrix (each of the LSTM's four blocks) is N(0, init_scale^2) or a random
+        orthogonal matrix, then, if ``spectral_radius`` is set, multiplied so that its largest
+        |eigenvalue| equals it.
+        """
+        self.check()
+        rng = np.random.default_rng(self.seed)
+        H, scale = self.hidden_size, self.init_scale
+        params = self._input_params(input_size, rng)
+        for name, block in self._recurrent_names():
+            params[name][block] = self._recurrent_matrix(rng)
+        params["W_hy"] = scale * rng.standard_normal((output_size, H))
+        params["b_y"] = np.zeros(output_size)
+        self.params = {name: value.astype(self.float_type) for name, value in params.items()}
+        return self
+
+    def _recurrent_matrix(self, rng: np.random.Generator) -> np.ndarray:
+        H = self.hidden_size
+        if self.init == "orthogonal":
+            q, r = np.linalg.qr(rng.standard_normal((H, H)))
+            matrix = q * np.sign(np.diag(r))  # sign fix: uniform (Haar) over orthogonal matrices
+        else:
+            matrix = self.init_scale * rng.standard_normal((H, H))
+        if self.spectral_radius is not None:
+            radius = np.max(np.abs(np.linalg.eigvals(matrix)))
+            matrix = matrix * (self.spectral_radius / radius)
+        return matrix
+
+    def recurrent_blocks(self) -> dict[str, np.ndarray]:
+        """The (H, H) recurrent matrices by name (RNN: W_hh; LSTM: one per gate)."""
+        return {label: self.params[name][block] for label, (name, block)
+                in zip(self.recurrent_labels, self._recurrent_names())}
+
+    @property
+    def float_type(self):
+        return DTYPES[self.dtype]
+
+    @property
+    def input_size(self) -> int:
+        return self.params[self._input_weight].shape[1]
+
+    @property
+    def output_size(self) -> int:
+        return self.params["W_hy"].shape[0]
+
+    # ---------------------------------------------------------------- readout and loss
+    def _as_inputs(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=self.float_type)
+        if x.ndim != 3 or x.shape[2] != self.input_size:
+            raise ValueError(f"inputs must have shape (T, B, {self.input_size}); got {x.shape}")
+        return x
+
+    def predict(self, x, state=None):
+        """Outputs (T, B, O) (logits or regression values) and the final state."""
+        x = self._as_inputs(x)
+        hidden, final_state, _ = self.forward(x, self._state_or_zero(state, x.shape[1]))
+        return self._readout(hidden), final_state
+
+    def _readout(self, hidden: np.ndarray) -> np.ndarray:
+        return hidden @ self.params["W_hy"].T + self.params["b_y"]   # (T, B, O)
+
+    def loss_and_grads(self, x, y, h0=None):
+        """Loss of the window, exact gradients of every parameter, and information for analyses.
+
+        x (T, B, D); y (T, B) int (cross-entropy) or (T, B, O) float (mean squared error);
+        h0: the carried initial state (None = zeros). Returns ``(loss, grads, info)``: grads has
+        the keys of ``params``; info["state"] is the final state (carry it into the next window),
+        info["dh"] (T, B, H) is dL/dh_t, info["outputs"] the outputs (T, B, O).
+        """
+        x = self._as_inputs(x)
+        hidden, final_state, cache = self.forward(x, self._state_or_zero(h0, x.shape[1]))
+        outputs = self._readout(hidden)
+        loss, d_outputs = losses.loss_for(y)(outputs, y)
+        grads, dh = self._backward_through_readout(cache, hidden, d_outputs)
+        return loss, grads, {"state": final_state, "dh": dh, "outputs": outputs}
+
+    def _backward_through_readout(self, cache, hidden, d_outputs):
+        T, B, H = hidden.shape
+        d_outputs = d_outputs.astype(self.float_type, copy=False)
+        d_flat = d_outputs.reshape(T * B, -1)
+        grads, dh = self.backward(cache, d_outputs @ self.params["W_hy"])
+        grads["W_hy"] = d_flat.T @ hidden.reshape(T * B, H)
+        grads["b_y"] = d_flat.sum(axis=0)
+        return {name: grads[name] for name in self.params}, dh
+
+    def hidden_gradients(self, x, y, h0=None) -> tuple[np.ndarray, np.ndarray]:
+        """dL/dh_t and dL_T/dh_t, each (T, B, H), for every sequence's own loss.
+
+        L is the sequence's mean loss over its T steps and L_T its last step's loss alone; so the
+        values do not depend on the batch size B (the batch-mean loss's gradients times B).
+        """
+        x = self._as_inputs(x)
+        hidden, _, cache = self.forward(x, self._state_or_zero(h0, x.shape[1]))
+        _, d_outputs = losses.loss_for(y)(self._readout(hidden), y)
+        d_outputs = d_outputs * x.shape[1]
+        _, dh_all = self.backward(cache, d_outputs @ self.params["W_hy"])
+        last_only = np.zeros_like(d_outputs)
+        last_only[-1] = d_outputs[-1] * x.shape[0]   # undo the mean over T for the last step alone
+        _, dh_last = self.backward(cache, last_only @ self.params["W_hy"])
+        return dh_all, dh_last
+
+    def _state_or_zero(self, state, batch: int):
+        return self.zero_state(batch) if state is None else state

@@ -1,0 +1,82 @@
+"""Vanilla (Elman) RNN with an exact, hand-written backward pass through time.
+
+    a_t = W_xh x_t + W_hh h_{t-1} + b_h,    h_t = f(a_t),    y_t = W_hy h_t + b_y
+
+f is tanh (default), relu or linear (identity). Backward, with g_t = dL/dh_t the total gradient
+reaching h_t:
+
+    g_t = W_hy^T dL/dy_t + W_hh^T delta_{t+1},    delta_t = f'(a_t) * g_t
+    dW_hh = sum_t delta_t h_{t-1}^T,  dW_xh = sum_t delta_t x_t^T,  db_h = sum_t delta_t
+
+so dh_t/dh_{t-1} = diag(f'(a_t)) W_hh: gradients through k steps are a product of k such factors.
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from rnnlab.models.recurrent import Recurrent
+from rnnlab.validation import OneOf
+
+# f(a), and f'(a) written in terms of h = f(a) (what the forward pass keeps)
+ACTIVATIONS = {
+    "tanh": (np.tanh, lambda h: 1.0 - h * h),
+    "relu": (lambda a: np.maximum(a, 0.0), lambda h: (h > 0).astype(h.dtype)),
+    "linear": (lambda a: a, lambda h: np.ones_like(h)),
+}
+
+
+@dataclass
+class RNN(Recurrent):
+    """Vanilla RNN. Parameters: W_xh (H, D), W_hh (H, H), b_h (H,), W_hy (O, H), b_y (O,)."""
+
+    activation: str = "tanh"            # f: "tanh", "relu" or "linear"
+
+    name: ClassVar[str] = "rnn"
+    rules: ClassVar[dict] = {**Recurrent.rules, "activation": OneOf(tuple(ACTIVATIONS))}
+    recurrent_labels: ClassVar[tuple] = ("W_hh",)
+    _input_weight: ClassVar[str] = "W_xh"
+
+    def _input_params(self, input_size: int, rng: np.random.Generator) -> dict:
+        H = self.hidden_size
+        return {"W_xh": self.init_scale * rng.standard_normal((H, input_size)),
+                "W_hh": np.zeros((H, H)), "b_h": np.zeros(H)}
+
+    def _recurrent_names(self):
+        return [("W_hh", slice(None))]
+
+    def zero_state(self, batch: int) -> np.ndarray:
+        return np.zeros((batch, self.hidden_size), dtype=self.float_type)
+
+    def forward(self, x: np.ndarray, h0: np.ndarray):
+        """x (T, B, D), h0 (B, H) -> hidden (T, B, H), final state h_T (B, H), cache."""
+        f = ACTIVATIONS[self.activation][0]
+        W_hh_T = self.params["W_hh"].T
+        hidden = x @ self.params["W_xh"].T + self.params["b_h"]   # (T, B, H): input part of a_t
+        h = np.asarray(h0, dtype=self.float_type)
+        for t in range(len(x)):
+            a = hidden[t]
+            a += h @ W_hh_T
+            h = hidden[t] = f(a)                                  # overwrite a_t with h_t
+        return hidden, h, (x, h0, hidden)
+
+    def backward(self, cache, d_hidden: np.ndarray):
+        """d_hidden (T, B, H): dL/dh_t from the readout -> grads of W_xh, W_hh, b_h; dL/dh_t."""
+        x, h0, hidden = cache
+        f_prime = ACTIVATIONS[self.activation][1]
+        W_hh = self.params["W_hh"]
+        T, B, H = hidden.shape
+        dh = np.empty_like(hidden)                 # total dL/dh_t
+        delta = f_prime(hidden)                    # becomes dL/da_t in place
+        carry = np.zeros((B, H), dtype=hidden.dtype)
+        for t in reversed(range(T)):
+            dh[t] = d_hidden[t] + carry
+            delta[t] *= dh[t]
+            carry = delta[t] @ W_hh
+        previous = np.concatenate([np.asarray(h0, hidden.dtype)[None], hidden[:-1]])
+        delta_flat = delta.reshape(T * B, H)
+        grads = {"W_xh": delta_flat.T @ x.reshape(T * B, -1),
+                 "W_hh": delta_flat.T @ previous.reshape(T * B, H),
+                 "b_h": delta_flat.sum(axis=0)}
+        return grads, dh

@@ -1,0 +1,236 @@
+"""Training by truncated backpropagation through time: one loop for every BPTT model and task.
+
+The training part of a series is cut into ``batch_size`` contiguous streams (lanes) that advance
+side by side in windows of ``bptt`` steps. The state at the end of a window is carried into the
+next one, but gradients stop at the window's edge (truncated BPTT); a new pass over the data (an
+epoch) starts again from the zero state.
+
+    result = train(model, stream, TrainConfig(steps=2000, bptt=10), test=(start, stop))
+
+A non-finite loss or gradient stops the run: the result records ``diverged`` and the step, which
+is a finding about the configuration, not an error.
+"""
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+from tqdm import tqdm
+
+from rnnlab import losses, spectral
+from rnnlab.optimisers import CLIPS, OPTIMISERS, clip_gradients
+from rnnlab.tasks import SeriesData
+from rnnlab.validation import OneOf, at_least, check_ranges, non_negative, positive, require
+
+log = logging.getLogger(__name__)
+
+SCHEDULES = ("constant", "cosine")
+EVALUATION_LANES = 100     # the test part is scored as this many lanes advancing together
+EVALUATION_BURN_IN = 100   # steps of true history each lane runs through before it is scored
+MONITOR_STEPS = 20_000     # test steps scored for each row of training.csv
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 3000              # parameter updates (one per window)
+    bptt: int = 10                 # window length: gradients flow back at most this many steps
+    batch_size: int = 64           # B, parallel streams
+    optimiser: str = "adam"        # sgd, momentum, adagrad or adam
+    learning_rate: float = 0.01
+    momentum: float = 0.9          # mu, for optimiser=momentum
+    schedule: str = "cosine"       # learning rate: constant, or cosine decay to 0 over the steps
+    clip: str = "value"            # value (each element), norm (global norm) or none
+    clip_threshold: float = 5.0    # the classic +-5
+    log_every: int = 0             # steps between rows of training.csv; 0 = about 100 rows
+    gradient_records: int = 5      # gradients.csv is recorded this many times, init to end
+    gradient_window: int = 50      # T of the gradient probe (test windows, zero initial state)
+
+    rules: ClassVar[dict] = {
+        "steps": at_least(1),
+        "bptt": at_least(1),
+        "batch_size": at_least(1),
+        "optimiser": OneOf(tuple(OPTIMISERS)),
+        "learning_rate": positive(),
+        "momentum": non_negative(),
+        "schedule": OneOf(SCHEDULES),
+        "clip": OneOf(CLIPS),
+        "clip_threshold": positive(),
+        "log_every": at_least(0),
+        "gradient_records": at_least(2),
+        "gradient_window": at_least(1),
+    }
+
+    def check(self, prefix: str = "train.") -> None:
+        check_ranges(self, prefix)
+
+    def learning_rate_at(self, step: int) -> float:
+        """The learning rate for update ``step`` (1-based)."""
+        if self.schedule == "cosine":
+            return self.learning_rate * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / self.steps))
+        return self.learning_rate
+
+    @property
+    def rows_every(self) -> int:
+        return self.log_every or max(1, self.steps // 100)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A task's series as a BPTT model sees it.
+
+    inputs (T, D) float, or (T,) int indices of one-hot vectors of size D; targets (T,) int class
+    indices or (T, O) float. Regression tasks that need feedback see [u(t), y(t-1)] as input.
+    """
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    input_size: int
+    output_size: int
+    train_length: int
+
+    @classmethod
+    def from_data(cls, data: SeriesData, needs_feedback: bool) -> "Stream":
+        inputs, targets = data.inputs, data.targets
+        if data.is_classification:
+            input_size = len(data.classes) if inputs.ndim == 1 else inputs.shape[1]
+            return cls(inputs, targets, input_size, len(data.classes), data.train_length)
+        if needs_feedback:
+            previous = np.vstack([np.zeros((1, targets.shape[1])), targets[:-1]])
+            inputs = np.hstack([inputs, previous])
+        return cls(inputs, targets, inputs.shape[1], targets.shape[1], data.train_length)
+
+    def features(self, inputs: np.ndarray, dtype=np.float64) -> np.ndarray:
+        """Inputs taken from this stream (any leading shape) as float feature vectors (..., D)."""
+        if inputs.ndim >= 1 and np.issubdtype(inputs.dtype, np.integer):
+            return np.eye(self.input_size, dtype=dtype)[inputs]
+        return inputs.astype(dtype, copy=False)
+
+    def lanes(self, start: int, stop: int, lanes: int, length: int, burn_in: int = 0):
+        """Inputs (burn_in + length, lanes, D) and targets for ``lanes`` windows that split
+        [start, stop) evenly, each preceded by up to ``burn_in`` steps of true history."""
+        burn_in = min(burn_in, start)
+        starts = start + np.arange(lanes) * ((stop - start) // lanes)
+        index = starts[None, :] + np.arange(-burn_in, length)[:, None]
+        return self.inputs[index], self.targets[index], burn_in
+
+
+def as_lanes(series: np.ndarray, lanes: int) -> np.ndarray:
+    """(T, ...) -> (T // lanes, lanes, ...): lane b is the b-th contiguous chunk of the series."""
+    length = len(series) // lanes
+    return series[:length * lanes].reshape(lanes, length, *series.shape[1:]).swapaxes(0, 1)
+
+
+def evaluate(model, stream: Stream, start: int, stop: int, lanes: int = EVALUATION_LANES,
+             burn_in: int = EVALUATION_BURN_IN, max_steps: int | None = MONITOR_STEPS) -> float:
+    """Mean loss per step over [start, stop) of the stream, as ``lanes`` windows scored together.
+
+    ``max_steps`` caps the steps scored (lanes spread over the whole range): each row of
+    training.csv monitors the test loss on such a subset; the final metric uses max_steps=None.
+    """
+    lanes = max(1, min(lanes, (stop - start) // 10))
+    length = (stop - start) // lanes
+    if max_steps is not None:
+        length = max(1, min(length, max_steps // lanes))
+    x, y, burn_in = stream.lanes(start, stop, lanes, length, burn_in)
+    with np.errstate(all="ignore"):
+        outputs, _ = model.predict(stream.features(x, model.float_type))
+        return losses.loss_for(y)(outputs[burn_in:], y[burn_in:])[0]
+
+
+@dataclass
+class TrainingResult:
+    history: list = field(default_factory=list)     # rows of training.csv
+    gradients: list = field(default_factory=list)   # rows of gradients.csv
+    diverged: bool = False
+    diverged_step: int | None = None
+    steps_done: int = 0
+
+
+def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
+          description: str = "training") -> TrainingResult:
+    """Train ``model`` (built for the stream's sizes) in place on stream[:train_length].
+
+    ``test`` = (start, stop): the steps of the stream scored as test loss on each training.csv row.
+    """
+    config.check()
+    x_lanes = as_lanes(stream.inputs[:stream.train_length], config.batch_size)
+    y_lanes = as_lanes(stream.targets[:stream.train_length], config.batch_size)
+    windows = len(x_lanes) // config.bptt
+    require(windows >= 1, f"train.bptt={config.bptt} is out of range: allowed <= "
+                          f"{len(x_lanes)} (training steps per lane at batch_size={config.batch_size})")
+    optimiser = OPTIMISERS[config.optimiser](momentum=config.momentum)
+    result = TrainingResult()
+    record_at = set(np.linspace(0, config.steps, config.gradient_records).round().astype(int))
+    result.history.append(_row(model, stream, test, 0, np.nan, np.nan, np.nan, 0.0))
+    result.gradients += gradient_rows(model, stream, test, config.gradient_window, step=0)
+    interval = {"loss": [], "norm": [], "clipped": []}
+    state = None
+    progress = tqdm(total=config.steps, desc=description, unit="step", disable=None, leave=False)
+    for step in range(1, config.steps + 1):
+        window = (step - 1) % windows
+        if window == 0:
+            state = None                                    # a new epoch starts from zero
+        span = slice(window * config.bptt, (window + 1) * config.bptt)
+        with np.errstate(all="ignore"):                     # overflow is detected just below
+            loss, grads, info = model.loss_and_grads(
+                stream.features(x_lanes[span], model.float_type), y_lanes[span], state)
+            norm, clipped = clip_gradients(grads, config.clip, config.clip_threshold)
+        if not (math.isfinite(loss) and math.isfinite(norm)):
+            result.diverged, result.diverged_step = True, step
+            log.warning("%s diverged at step %d (loss %s, gradient norm %s)",
+                        description, step, loss, norm)
+            break
+        state = info["state"]
+        learning_rate = config.learning_rate_at(step)
+        optimiser.step(model.params, grads, learning_rate)
+        result.steps_done = step
+        for key, value in [("loss", loss), ("norm", norm), ("clipped", clipped)]:
+            interval[key].append(value)
+        if step % config.rows_every == 0 or step == config.steps:
+            row = _row(model, stream, test, step, *(np.mean(v) for v in interval.values()),
+                       learning_rate)
+            result.history.append(row)
+            interval = {key: [] for key in interval}
+            progress.set_postfix(train=f"{row['train_loss']:.4f}", test=f"{row['test_loss']:.4f}")
+            if len(result.history) % 10 == 1 or step == config.steps:   # about ten log lines
+                log.info("step %d/%d: train loss %.4f, test loss %.4f, gradient norm %.3g",
+                         step, config.steps, row["train_loss"], row["test_loss"], row["grad_norm"])
+        if step in record_at:
+            result.gradients += gradient_rows(model, stream, test, config.gradient_window, step)
+        progress.update()
+    progress.close()
+    if result.diverged:
+        result.gradients += gradient_rows(model, stream, test, config.gradient_window,
+                                          result.diverged_step)
+    return result
+
+
+def _row(model, stream, test, step, train_loss, grad_norm, clipped, learning_rate) -> dict:
+    """One row of training.csv: the interval's means, the test loss now, the recurrent spectra."""
+    blocks = model.recurrent_blocks()
+    radii = {label: spectral.spectral_radius(matrix) for label, matrix in blocks.items()}
+    row = {"step": step, "train_loss": train_loss, "test_loss": evaluate(model, stream, *test),
+           "grad_norm": grad_norm, "fraction_clipped": clipped, "learning_rate": learning_rate,
+           "spectral_radius": max(radii.values())}
+    if len(radii) > 1:
+        row.update({f"spectral_radius_{label}": value for label, value in radii.items()})
+    return row
+
+
+def gradient_rows(model, stream: Stream, test: tuple[int, int], window: int, step: int,
+                  lanes: int = 32) -> list[dict]:
+    """Rows of gradients.csv at one training step: per position t of a probe window of T steps
+    (``lanes`` test windows, zero initial state), lag = T-1-t and the norms of dL/dh_t (L the
+    window's mean loss) and of dL_T/dh_t (the last step's loss alone), per sequence, averaged over
+    the lanes."""
+    start, stop = test
+    window = min(window, (stop - start) // lanes)
+    x, y, _ = stream.lanes(start, stop, lanes, window)
+    with np.errstate(all="ignore"):
+        dh_all, dh_last = model.hidden_gradients(stream.features(x, model.float_type), y)
+        norm_all = np.linalg.norm(dh_all, axis=2).mean(axis=1)    # (T,)
+        norm_last = np.linalg.norm(dh_last, axis=2).mean(axis=1)
+    return [{"step": step, "t": t, "lag": window - 1 - t, "grad_norm": float(norm_all[t]),
+             "last_step_grad_norm": float(norm_last[t])} for t in range(window)]
