@@ -69,14 +69,18 @@ def plot_spectrum(eigenvalues: np.ndarray, spectral_radius: float, path: Path, t
 
 
 def plot_loss(history: pd.DataFrame, levels: dict[str, float], path: Path, title: str,
-              loss_name: str) -> Path:
-    """Train and test loss over training steps, with a labelled horizontal line per theory level."""
+              loss_name: str, final_test: float | None = None) -> Path:
+    """Train and test loss over training steps, with a labelled horizontal line per theory level
+    and, at the last step, the final test loss over the whole test part."""
     figure = Figure(figsize=(9, 4.5))
     axis = figure.subplots()
     axis.plot(history["step"], history["train_loss"], color="tab:blue", lw=1,
               label="train (mean over the steps since the previous row)")
     axis.plot(history["step"], history["test_loss"], color="tab:red", lw=1.5, marker=".",
-              label="test")
+              label="test (up to 20k steps spread over the test part)")
+    if final_test is not None and np.isfinite(final_test):
+        axis.plot(history["step"].iloc[-1], final_test, color="black", marker="*", ms=12, ls="",
+                  label=f"final test, whole test part: {final_test:.4f}")
     colours = ["tab:gray", "tab:olive", "tab:green", "tab:purple", "tab:brown"]
     for (label, level), colour in zip(levels.items(), colours * 3):
         axis.axhline(level, color=colour, ls="--", lw=1,

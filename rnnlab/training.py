@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from rnnlab import losses, spectral
 from rnnlab.optimisers import CLIPS, OPTIMISERS, clip_gradients
@@ -148,26 +149,44 @@ class TrainingResult:
     steps_done: int = 0
 
 
+def check_windows(config: TrainConfig, train_length: int) -> None:
+    """The settings are in range and the training part fills at least one window per stream."""
+    config.check("train.")
+    per_lane = train_length // config.batch_size
+    require(per_lane >= config.bptt,
+            f"train.bptt={config.bptt} is out of range: allowed <= {per_lane} (the task's "
+            f"{train_length} training steps split into train.batch_size={config.batch_size} "
+            f"streams)")
+
+
 def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
           description: str = "training") -> TrainingResult:
     """Train ``model`` (built for the stream's sizes) in place on stream[:train_length].
 
     ``test`` = (start, stop): the steps of the stream scored as test loss on each training.csv row.
     """
-    config.check()
+    check_windows(config, stream.train_length)
+    result = TrainingResult()
+    result.history.append(_row(model, stream, test, 0, np.nan, np.nan, np.nan, 0.0))
+    result.gradients += gradient_rows(model, stream, test, config.gradient_window, step=0)
+    with logging_redirect_tqdm(), tqdm(total=config.steps, desc=description, unit="step",
+                                       disable=None, leave=False) as progress:
+        _loop(model, stream, config, test, description, result, progress)
+    if result.diverged:
+        result.gradients += gradient_rows(model, stream, test, config.gradient_window,
+                                          result.diverged_step)
+    return result
+
+
+def _loop(model, stream, config, test, description, result, progress) -> None:
+    """The update loop of :func:`train` (fills ``result``)."""
     x_lanes = as_lanes(stream.inputs[:stream.train_length], config.batch_size)
     y_lanes = as_lanes(stream.targets[:stream.train_length], config.batch_size)
     windows = len(x_lanes) // config.bptt
-    require(windows >= 1, f"train.bptt={config.bptt} is out of range: allowed <= "
-                          f"{len(x_lanes)} (training steps per lane at batch_size={config.batch_size})")
     optimiser = OPTIMISERS[config.optimiser](momentum=config.momentum)
-    result = TrainingResult()
     record_at = set(np.linspace(0, config.steps, config.gradient_records).round().astype(int))
-    result.history.append(_row(model, stream, test, 0, np.nan, np.nan, np.nan, 0.0))
-    result.gradients += gradient_rows(model, stream, test, config.gradient_window, step=0)
     interval = {"loss": [], "norm": [], "clipped": []}
     state = None
-    progress = tqdm(total=config.steps, desc=description, unit="step", disable=None, leave=False)
     for step in range(1, config.steps + 1):
         window = (step - 1) % windows
         if window == 0:
@@ -181,7 +200,7 @@ def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
             result.diverged, result.diverged_step = True, step
             log.warning("%s diverged at step %d (loss %s, gradient norm %s)",
                         description, step, loss, norm)
-            break
+            return
         state = info["state"]
         learning_rate = config.learning_rate_at(step)
         optimiser.step(model.params, grads, learning_rate)
@@ -200,11 +219,6 @@ def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
         if step in record_at:
             result.gradients += gradient_rows(model, stream, test, config.gradient_window, step)
         progress.update()
-    progress.close()
-    if result.diverged:
-        result.gradients += gradient_rows(model, stream, test, config.gradient_window,
-                                          result.diverged_step)
-    return result
 
 
 def _row(model, stream, test, step, train_loss, grad_norm, clipped, learning_rate) -> dict:

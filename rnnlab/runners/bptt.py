@@ -19,20 +19,14 @@ from rnnlab.runners.reservoir import write_series
 from rnnlab.runners.scoring import theory_metrics
 from rnnlab.tables import write_table
 from rnnlab.tasks import SeriesData
-from rnnlab.training import Stream, TrainConfig, evaluate, train
-from rnnlab.validation import require
+from rnnlab.training import Stream, TrainConfig, check_windows, evaluate, train
 
 log = logging.getLogger(__name__)
 
 
 def check(model, task, config: TrainConfig) -> None:
     """Rules relating the training settings to the task's data."""
-    config.check("train.")
-    per_lane = task.train_length // config.batch_size
-    require(per_lane >= config.bptt,
-            f"train.bptt={config.bptt} is out of range: allowed <= {per_lane} (the task's "
-            f"{task.train_length} training steps split into train.batch_size={config.batch_size} "
-            f"streams)")
+    check_windows(config, task.train_length)
 
 
 @threadpool_limits.wrap(limits=1, user_api="blas")   # B x H matrices: threads cost more than they save
@@ -67,7 +61,7 @@ def train_on_task(model, task, data: SeriesData, config: TrainConfig, rng, out_d
                                                                    out_dir, title)})
     if result.diverged:
         title += f" -- diverged at step {result.diverged_step}"
-    plots.plot_loss(history, levels, out_dir / "loss.png", title, loss_name)
+    plots.plot_loss(history, levels, out_dir / "loss.png", title, loss_name, final_test)
     plots.plot_gradients(pd.DataFrame(result.gradients), out_dir / "gradients.png",
                          f"{title}: gradient norms across a {config.gradient_window}-step probe window",
                          bptt=config.bptt)
