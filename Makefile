@@ -31,6 +31,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/esn_mackey_glass.py
+	$(PY) benchmarks/bptt.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -69,12 +69,12 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse
 import statistics
 import sys
-import time
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import scipy
+
+from timing import blas_threads, positive_int, time_round_robin
 
 from rnnlab import ESN
 from rnnlab.tasks.mackey_glass import mackey_glass
@@ -173,29 +173,6 @@ def import_reservoirpy():
     return reservoirpy
 
 
-# ------------------------------------------------------------------------------------ timing
-def time_round_robin(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
-    """Seconds per call of each run, ``repeats`` times each, taking the runs in turn."""
-    seconds = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run()
-            seconds[name].append(time.perf_counter() - start)
-    return seconds
-
-
-def blas_threads() -> str:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return (f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']} "
-                "(threadpoolctl not installed to confirm)")
-    pools = [f"{pool['internal_api']} {pool['num_threads']}" for pool in threadpool_info()
-             if pool["user_api"] == "blas"]
-    return ", ".join(pools) or "none found"
-
-
 # ------------------------------------------------------------------------------------ report
 def print_header(hp: Hyper, args, reservoirpy_version: str) -> None:
     print(f"ESN, Mackey-Glass one-step prediction: N={hp.units}, {args.train_steps} training "
@@ -234,13 +211,6 @@ def print_verdict(seconds: dict[str, list[float]], errors: dict[str, float],
 
 
 # -------------------------------------------------------------------------------------- main
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
-    return value
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=positive_int, default=1000, help="reservoir size N")
@@ -281,7 +251,7 @@ def compare(hp: Hyper, data: Data, args, reservoirpy) -> None:
     # The warm-up; every run is seeded, so the timed runs below repeat these very predictions.
     predictions = {name: run() for name, run in runs.items()}
     errors = {name: nrmse(data.y_test, prediction) for name, prediction in predictions.items()}
-    seconds = time_round_robin(runs, args.repeats)
+    seconds = time_round_robin(runs, args.repeats, warm_up=False)
 
     print_table(seconds, errors)
     print_verdict(seconds, errors, predictions)

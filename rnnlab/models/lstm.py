@@ -12,10 +12,12 @@ dc_t/dc_{t-1} = diag(f_t): no matrix product and no squashing derivative, which 
 keeps gradients alive over long lags. ``spectral_radius`` rescales each of the four recurrent blocks
 W_hi, W_hf, W_ho, W_hg (the (H, H) slices of W_h) to that radius separately.
 
-Speed: the time loops run one small matrix product and a handful of numpy calls per step, so
-they write into preallocated arrays (``out=``), work on the whole contiguous (B, 4H) gate slab
-where they can (numpy is several times slower on its column slices), and stay in the model's
-dtype.
+Layout, for speed: inside forward and backward the gates are kept gate-major, (4, T, B, H), and
+the weights are used as their four per-gate blocks, so that at step t ``i, f, o, g = gates[:, t]``
+are four contiguous (B, H) arrays (numpy is several times slower on column slices of a (B, 4H)
+array). Each step of the time loops is one small matrix product and 9 (forward) or 18
+(backward) elementwise operations, written into preallocated arrays (``out=``) where that saves a
+copy, all in the model's dtype (float32 stays float32).
 """
 
 from dataclasses import dataclass
@@ -60,72 +62,78 @@ class LSTM(Recurrent):
         zeros = np.zeros((batch, self.hidden_size), dtype=self.float_type)
         return zeros, zeros.copy()
 
-    def _gate_columns(self, on_ifo: float, on_g: float) -> np.ndarray:
-        """A (4H,) row in the model dtype: ``on_ifo`` on the columns of i, f, o, ``on_g`` on g's."""
-        row = np.full(4 * self.hidden_size, on_ifo, dtype=self.float_type)
-        row[3 * self.hidden_size:] = on_g
-        return row
+    def _blocks(self, weight: np.ndarray) -> np.ndarray:
+        """A (4H, K) weight as its four gate blocks (4, H, K): [W_i, W_f, W_o, W_g]."""
+        return weight.reshape(4, self.hidden_size, -1)
 
     def forward(self, x: np.ndarray, state):
         """x (T, B, D), state (h0, c0) -> hidden (T, B, H), final (h_T, c_T), cache."""
-        H = self.hidden_size
         T, B, D = x.shape
-        W_h_T = np.ascontiguousarray(self.params["W_h"].T)   # BLAS is faster on it than on the .T view
-        gates = (x.reshape(T * B, D) @ self.params["W_x"].T).reshape(T, B, 4 * H)
-        gates += self.params["b"]                                 # (T, B, 4H): input part of z_t
-        # sigmoid(z) = (1 + tanh(z/2)) / 2: halve z_i, z_f, z_o, take one tanh over the whole slab,
-        # then map tanh -> (1 + tanh) / 2 on i, f, o (scale 1/2, shift 1/2) and leave g's tanh as is
-        half_ifo, shift_ifo = self._gate_columns(0.5, 1.0), self._gate_columns(0.5, 0.0)
-        cells = np.empty((T, B, H), dtype=gates.dtype)
+        H, dtype = self.hidden_size, self.float_type
+        W_x, W_h, b = self.params["W_x"], self.params["W_h"], self.params["b"]
+        # sigmoid(z) = (1 + tanh(z/2)) / 2 (see sigmoid above): the i, f, o rows of the weights and
+        # bias are halved here (exact in binary floating point), so one tanh serves all four gates
+        half = np.array([0.5, 0.5, 0.5, 1.0], dtype=dtype)[:, None, None]
+        # z_t's input part for every step in one product: a column of ones appended to x carries
+        # the bias, [x_t, 1] [W_xk, b_k]^T = W_xk x_t + b_k; gates[k, t] is gate k's (B, H) block
+        x_1 = np.ones((T * B, D + 1), dtype=dtype)
+        x_1[:, :D] = x.reshape(T * B, D)
+        W_b = np.concatenate([self._blocks(W_x), self._blocks(b)], axis=2)   # (4, H, D + 1)
+        W_b_T = np.multiply(W_b.transpose(0, 2, 1), half, order="C")         # (4, D + 1, H)
+        gates = (x_1 @ W_b_T).reshape(4, T, B, H)
+        W_h_T = np.multiply(self._blocks(W_h).transpose(0, 2, 1), half, order="C")   # (4, H, H)
+        recurrent = np.empty((4, B, H), dtype=dtype)              # h_{t-1} W_hk^T, reused each step
+        cells = np.empty((T, B, H), dtype=dtype)
         tanh_cells = np.empty_like(cells)
         hidden = np.empty_like(cells)
-        recurrent = np.empty((B, 4 * H), dtype=gates.dtype)       # W_h h_{t-1}, reused every step
-        h, c = (np.asarray(s, dtype=gates.dtype) for s in state)
+        h, c = (np.asarray(s, dtype=dtype) for s in state)
         for t in range(T):
-            z = gates[t]
+            z = gates[:, t]                                       # (4, B, H): z_{i,f,o}/2, z_g
             z += np.matmul(h, W_h_T, out=recurrent)
-            z *= half_ifo                                         # z_t becomes [i, f, o, g] in place
-            np.tanh(z, out=z)
-            z *= half_ifo
-            z += shift_ifo
-            i, f, o, g = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            np.tanh(z, out=z)                                     # [tanh(z_{i,f,o}/2), g]
+            ifo = z[:3]                                           # z_t becomes [i, f, o, g] in
+            ifo += 1.0                                            # place: i = (1 + tanh(z_i/2)) / 2
+            ifo *= 0.5
+            i, f, o, g = z
             c = np.multiply(f, c, out=cells[t])                   # c_t = f * c_{t-1} + i * g
             c += i * g
             h = np.multiply(o, np.tanh(c, out=tanh_cells[t]), out=hidden[t])
-        return hidden, (h, c), (x, state, gates, cells, tanh_cells, hidden)
+        return hidden, (h.copy(), c.copy()), (x_1, state, gates, cells, tanh_cells, hidden)
 
     def backward(self, cache, d_hidden: np.ndarray):
         """d_hidden (T, B, H): dL/dh_t from the readout -> grads of W_x, W_h, b; dL/dh_t."""
-        x, (h0, c0), gates, cells, tanh_cells, hidden = cache
-        H = self.hidden_size
-        W_h = self.params["W_h"]
-        T, B, D = x.shape
+        x_1, (h0, c0), gates, cells, tanh_cells, hidden = cache
+        T, B, H = hidden.shape
+        W_h = self._blocks(self.params["W_h"])                   # (4, H, H): W_hk
         dh = np.empty_like(hidden)                               # total dL/dh_t
-        dz = np.empty_like(gates)                                # dL/dz_t
-        dh_carry = np.zeros((B, H), dtype=hidden.dtype)          # W_h^T dz_{t+1}
+        dz = np.empty_like(gates)                                # dL/dz_t, gate-major (4, T, B, H)
+        dh_carry = np.zeros((B, H), dtype=hidden.dtype)          # sum_k dz_k,t+1 W_hk
         dc_carry = np.zeros((B, H), dtype=hidden.dtype)          # dL/dc_t through c_{t+1}
+        through_W_h = np.empty((4, B, H), dtype=hidden.dtype)   # dz_k,t W_hk, reused every step
         c0 = np.asarray(c0, dtype=hidden.dtype)
-        one_on_g = self._gate_columns(0.0, 1.0)
         for t in reversed(range(T)):
-            gate = gates[t]                                      # [i, f, o, g], (B, 4H)
-            i, f, o, g = gate[:, :H], gate[:, H:2 * H], gate[:, 2 * H:3 * H], gate[:, 3 * H:]
+            i, f, o, g = gates[:, t]
             c_previous = cells[t - 1] if t > 0 else c0
             dh_t = np.add(d_hidden[t], dh_carry, out=dh[t])
-            dc = dh_t * o * (1.0 - tanh_cells[t] ** 2)
-            dc += dc_carry
-            # dL/d(gate value) for i, f, o, g, written block by block into dz_t ...
-            d = dz[t]
-            np.multiply(dc, g, out=d[:, :H])
-            np.multiply(dc, c_previous, out=d[:, H:2 * H])
-            np.multiply(dh_t, tanh_cells[t], out=d[:, 2 * H:3 * H])
-            np.multiply(dc, i, out=d[:, 3 * H:])
-            # ... times the slope, over the whole slab: s (1 - s) on i, f, o; (1 - g)(1 + g) on g
-            d *= (1.0 - gate) * (gate + one_on_g)
+            dc = dh_t * o * (1.0 - tanh_cells[t] ** 2)           # dL/dc_t: through h_t ...
+            dc += dc_carry                                       # ... and through c_{t+1}
+            d = dz[:, t]                                         # (4, B, H): dL/d[i, f, o, g] ...
+            np.multiply(dc, g, out=d[0])                         # dL/di = dc_t * g
+            np.multiply(dc, c_previous, out=d[1])                # dL/df = dc_t * c_{t-1}
+            np.multiply(dh_t, tanh_cells[t], out=d[2])           # dL/do = dh_t * tanh(c_t)
+            np.multiply(dc, i, out=d[3])                         # dL/dg = dc_t * i
+            ifo = gates[:3, t]                                   # ... times the slopes: dL/dz
+            d[:3] *= ifo
+            d[:3] *= 1.0 - ifo                                   # sigmoid' = s (1 - s)
+            d[3] *= 1.0 - g * g                                  # tanh' = 1 - g^2
             np.multiply(dc, f, out=dc_carry)
-            np.matmul(d, W_h, out=dh_carry)
-        previous = np.concatenate([np.asarray(h0, hidden.dtype)[None], hidden[:-1]])
-        dz_flat = dz.reshape(T * B, 4 * H)
-        grads = {"W_x": dz_flat.T @ x.reshape(T * B, D),
-                 "W_h": dz_flat.T @ previous.reshape(T * B, H),
-                 "b": dz_flat.sum(axis=0)}
+            np.matmul(d, W_h, out=through_W_h).sum(axis=0, out=dh_carry)   # into dL/dh_{t-1}
+        # weights: sums over t and the batch of dz_t times [x_t, 1] (W_x and b) and h_{t-1} (W_h)
+        dz_T = dz.reshape(4, T * B, H).transpose(0, 2, 1)        # (4, H, T B)
+        d_W_b = dz_T @ x_1                                       # (4, H, D + 1): [dW_xk, db_k]
+        d_W_h = dz_T[:, :, B:] @ hidden[:-1].reshape((T - 1) * B, H)       # h_{t-1} for t >= 1 ...
+        d_W_h += dz_T[:, :, :B] @ np.asarray(h0, dtype=hidden.dtype)       # ... and h0 at t = 0
+        grads = {"W_x": d_W_b[:, :, :-1].reshape(4 * H, -1),
+                 "W_h": d_W_h.reshape(4 * H, H),
+                 "b": d_W_b[:, :, -1].reshape(4 * H)}
         return grads, dh

@@ -20,7 +20,7 @@ from typing import ClassVar, Optional
 import numpy as np
 
 from rnnlab import losses
-from rnnlab.validation import OneOf, Range, at_least, check_ranges, positive
+from rnnlab.validation import OneOf, at_least, check_ranges, positive
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 INITS = ("normal", "orthogonal")

@@ -19,10 +19,11 @@ import numpy as np
 from rnnlab.models.recurrent import Recurrent
 from rnnlab.validation import OneOf
 
-# f(a), and f'(a) written in terms of h = f(a) (what the forward pass keeps)
+# f(a), computed in place (a is overwritten and returned), and f'(a) written in terms of h = f(a)
+# (what the forward pass keeps)
 ACTIVATIONS = {
-    "tanh": (np.tanh, lambda h: 1.0 - h * h),
-    "relu": (lambda a: np.maximum(a, 0.0), lambda h: (h > 0).astype(h.dtype)),
+    "tanh": (lambda a: np.tanh(a, out=a), lambda h: 1.0 - h * h),
+    "relu": (lambda a: np.maximum(a, 0.0, out=a), lambda h: (h > 0).astype(h.dtype)),
     "linear": (lambda a: a, lambda h: np.ones_like(h)),
 }
 
@@ -51,15 +52,17 @@ class RNN(Recurrent):
 
     def forward(self, x: np.ndarray, h0: np.ndarray):
         """x (T, B, D), h0 (B, H) -> hidden (T, B, H), final state h_T (B, H), cache."""
+        T, B, D = x.shape
         f = ACTIVATIONS[self.activation][0]
-        W_hh_T = self.params["W_hh"].T
-        hidden = x @ self.params["W_xh"].T + self.params["b_h"]   # (T, B, H): input part of a_t
+        W_hh_T = np.ascontiguousarray(self.params["W_hh"].T)   # BLAS: faster than the .T view
+        hidden = (x.reshape(T * B, D) @ self.params["W_xh"].T).reshape(T, B, -1)
+        hidden += self.params["b_h"]                              # (T, B, H): input part of a_t
         h = np.asarray(h0, dtype=self.float_type)
-        for t in range(len(x)):
+        for t in range(T):
             a = hidden[t]
             a += h @ W_hh_T
-            h = hidden[t] = f(a)                                  # overwrite a_t with h_t
-        return hidden, h, (x, h0, hidden)
+            h = f(a)                                              # overwrite a_t with h_t
+        return hidden, h.copy(), (x, h0, hidden)
 
     def backward(self, cache, d_hidden: np.ndarray):
         """d_hidden (T, B, H): dL/dh_t from the readout -> grads of W_xh, W_hh, b_h; dL/dh_t."""
@@ -71,12 +74,11 @@ class RNN(Recurrent):
         delta = f_prime(hidden)                    # becomes dL/da_t in place
         carry = np.zeros((B, H), dtype=hidden.dtype)
         for t in reversed(range(T)):
-            dh[t] = d_hidden[t] + carry
+            np.add(d_hidden[t], carry, out=dh[t])
             delta[t] *= dh[t]
-            carry = delta[t] @ W_hh
-        previous = np.concatenate([np.asarray(h0, hidden.dtype)[None], hidden[:-1]])
-        delta_flat = delta.reshape(T * B, H)
-        grads = {"W_xh": delta_flat.T @ x.reshape(T * B, -1),
-                 "W_hh": delta_flat.T @ previous.reshape(T * B, H),
-                 "b_h": delta_flat.sum(axis=0)}
+            np.matmul(delta[t], W_hh, out=carry)
+        delta_T = delta.reshape(T * B, H).T        # (H, T B)
+        d_W_hh = delta_T[:, B:] @ hidden[:-1].reshape((T - 1) * B, H)     # h_{t-1} for t >= 1 ...
+        d_W_hh += delta_T[:, :B] @ np.asarray(h0, dtype=hidden.dtype)    # ... and h0 at t = 0
+        grads = {"W_xh": delta_T @ x.reshape(T * B, -1), "W_hh": d_W_hh, "b_h": delta_T.sum(axis=1)}
         return grads, dh
