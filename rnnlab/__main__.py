@@ -24,14 +24,14 @@ def fail(error: ConfigError):
 def main(cfg: DictConfig) -> float:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        model, task, train = checked_objects(cfg)
+        objects = checked_objects(cfg)
     except ConfigError as error:  # reached only where the pre-flight check did not run
         if out_dir.is_dir() and {p.name for p in out_dir.iterdir()} <= HYDRA_ONLY:
             shutil.rmtree(out_dir)  # leave nothing that looks like a run
         fail(error)
-    metrics = run_experiment(model, task, cfg.seed, out_dir, train)
+    metrics = run_experiment(**objects, out_dir=out_dir)
     print(summary(metrics, out_dir))
-    return metrics[task.primary_metric]
+    return metrics.get(objects["task"].primary_metric)
 
 
 def cli() -> None:

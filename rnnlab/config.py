@@ -20,7 +20,7 @@ from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError
 
-from rnnlab.experiment import build, check_experiment
+from rnnlab.experiment import SweepConfig, build, check_experiment
 from rnnlab.models import MODELS
 from rnnlab.tasks import TASKS
 from rnnlab.training import TrainConfig
@@ -40,9 +40,11 @@ def structured_config(cls) -> type:
 @dataclass
 class RunConfig:
     seed: int = 0          # one seed per run: model and data streams are spawned from it
+    kind: str = "train"    # train, gradient_flow or esn_sweep (set by conf/experiment/*.yaml)
     model: Any = MISSING
     task: Any = MISSING
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)  # BPTT models only
+    sweep: SweepConfig = dataclasses.field(default_factory=SweepConfig)  # kind != train
 
 
 def register_configs() -> None:
@@ -54,19 +56,22 @@ def register_configs() -> None:
             store.store(group=group, name=f"{name}_schema", node=structured_config(cls))
 
 
-def objects_from_config(cfg: DictConfig):
-    """(model, task, train config) objects from a composed config."""
+def objects_from_config(cfg: DictConfig) -> dict:
+    """Keyword arguments of run_experiment (model, task, seed, train, kind, sweep) from a
+    composed config."""
     model = OmegaConf.to_container(cfg.model, resolve=True)
     task = OmegaConf.to_container(cfg.task, resolve=True)
-    train = TrainConfig(**OmegaConf.to_container(cfg.train, resolve=True))
-    return (*build(model.pop("name"), task.pop("name"), model, task), train)
+    model, task = build(model.pop("name"), task.pop("name"), model, task)
+    return {"model": model, "task": task, "seed": cfg.seed, "kind": cfg.kind,
+            "train": TrainConfig(**OmegaConf.to_container(cfg.train, resolve=True)),
+            "sweep": SweepConfig(**OmegaConf.to_container(cfg.sweep, resolve=True))}
 
 
-def checked_objects(cfg: DictConfig):
-    """(model, task, train config) from a composed config, after every check has passed."""
-    model, task, train = objects_from_config(cfg)
-    check_experiment(model, task, cfg.seed, train)
-    return model, task, train
+def checked_objects(cfg: DictConfig) -> dict:
+    """objects_from_config(cfg), after every check has passed."""
+    objects = objects_from_config(cfg)
+    check_experiment(**objects)
+    return objects
 
 
 def check_overrides(overrides: list[str]) -> None:
@@ -102,6 +107,12 @@ def _one_line(error: Exception) -> str:
         options = GlobalHydra.instance().config_loader().get_group_options(group)
         allowed = ", ".join(o for o in options if not o.endswith("_schema"))
         return f"{group}={choice} is unknown: allowed {allowed}"
+    preset = re.search(r"In '([^']+)': ConfigKeyError.*Key '([^']+)' not in '(\w+)Config'",
+                       text, re.S)
+    if preset:
+        source, key, schema = preset.groups()
+        return (f"{source.replace('/', '=')} sets {key}, which {schema} does not have: "
+                f"this preset cannot run with that model or task")
     merging = re.match(r"Error merging override (\S+)", text)
     if merging and cause is not None:
         return f"{merging.group(1)} is not allowed: {str(cause).splitlines()[0]}"

@@ -123,3 +123,84 @@ def plot_gradients(gradients: pd.DataFrame, path: Path, title: str, bptt: int | 
                    title="training step")
     figure.suptitle(title)
     return save(figure, path)
+
+
+def plot_recurrent_spectra(spectrum: pd.DataFrame, path: Path, title: str) -> Path:
+    """Eigenvalues of each recurrent block before and after training, with the unit circle
+    (one panel per block, same scale: W_hh for the RNN; W_hi, W_hf, W_ho, W_hg for the LSTM)."""
+    blocks = list(dict.fromkeys(spectrum["block"]))
+    limit = max(1.1, 1.1 * spectrum["modulus"].max())
+    figure = Figure(figsize=(3.6 * len(blocks) + 2.5, 4.2))
+    axes = np.atleast_1d(figure.subplots(1, len(blocks), sharex=True, sharey=True))
+    angle = np.linspace(0, 2 * np.pi, 400)
+    for axis, block in zip(axes, blocks):
+        axis.plot(np.cos(angle), np.sin(angle), color="black", lw=1, label="unit circle")
+        radius = {}
+        for when, colour in [("before", "tab:gray"), ("after", "tab:red")]:
+            rows = spectrum[(spectrum["block"] == block) & (spectrum["when"] == when)]
+            radius[when] = rows["modulus"].max()
+            axis.scatter(rows["real"], rows["imag"], s=14, alpha=0.7, color=colour,
+                         label=f"{when} training")
+        axis.set_xlim(-limit, limit)
+        axis.set_ylim(-limit, limit)
+        axis.set_aspect("equal")
+        axis.set_xlabel("Re λ")
+        axis.set_title(f"{block}: ρ {radius['before']:.3g} → {radius['after']:.3g}",
+                       fontsize="medium")
+    axes[0].set_ylabel("Im λ")
+    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    figure.suptitle(title)
+    return save(figure, path)
+
+
+def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, path: Path, title: str) -> Path:
+    """Three panels: log10 ||dL_T/dh_{T-k}|| over lag k x rho (heatmap); the fitted per-step
+    log-rate against ln(rho) with the identity line and Pascanu's bound; the norm against the
+    lag for a few rho."""
+    radii = sorted(flow["spectral_radius"].unique())
+    lags = sorted(flow["lag"].unique())
+    grid = flow.pivot_table(index="spectral_radius", columns="lag", values="grad_norm")
+    with np.errstate(divide="ignore"):
+        log_norm = np.log10(grid.to_numpy(dtype=float))
+    log_norm[~np.isfinite(log_norm)] = np.nan
+    figure = Figure(figsize=(18, 5), layout="constrained")
+    heat, rate, lines = figure.subplots(1, 3)
+    image = heat.imshow(log_norm, aspect="auto", origin="lower", cmap="coolwarm",
+                        extent=(lags[0] - 0.5, lags[-1] + 0.5, -0.5, len(radii) - 0.5),
+                        vmin=-np.nanmax(np.abs(log_norm)), vmax=np.nanmax(np.abs(log_norm)))
+    heat.set_yticks(range(len(radii)), [f"{r:g}" for r in radii])
+    heat.set_xlabel("lag k (steps back from the last step T)")
+    heat.set_ylabel("spectral radius ρ of W_hh")
+    heat.set_title("log10 ||dL_T / dh_{T-k}||", fontsize="medium")
+    figure.colorbar(image, ax=heat, label="log10 gradient norm")
+
+    for model, group in rates.groupby("model"):
+        rate.plot(group["ln_rho"], group["fitted_rate"], marker="o", label=f"fitted rate ({model})")
+        if group["pascanu_bound"].notna().any():
+            rate.plot(group["ln_rho"], group["pascanu_bound"], ls=":", marker=".",
+                      label="Pascanu bound ln(γ σ_max)")
+    span = np.array([rates["ln_rho"].min(), rates["ln_rho"].max()])
+    rate.plot(span, span, color="black", lw=1, label="identity: rate = ln ρ")
+    rate.axhline(0, color="gray", lw=0.8)
+    rate.axvline(0, color="gray", lw=0.8, ls="--", label="ρ = 1")
+    fit = rates.iloc[0]
+    rate.set_xlabel("ln ρ")
+    rate.set_ylabel(f"fitted log-rate per step (lags {fit['fit_lag_min']}-{fit['fit_lag_max']})")
+    rate.set_title("growth rate of the gradient norm", fontsize="medium")
+    rate.legend(fontsize="small")
+
+    shown = radii if len(radii) <= 5 else [radii[i] for i in
+                                           np.linspace(0, len(radii) - 1, 5).round().astype(int)]
+    colours = matplotlib.colormaps["coolwarm"](np.linspace(0, 1, len(shown)))
+    for rho, colour in zip(shown, colours):
+        rows = flow[flow["spectral_radius"] == rho].sort_values("lag")
+        lines.plot(rows["lag"], rows["grad_norm"].where(rows["grad_norm"] > 0), color=colour,
+                   label=f"ρ = {rho:g}")
+    lines.set_yscale("log")
+    lines.set_xlabel("lag k")
+    lines.set_ylabel("||dL_T / dh_{T-k}|| (mean over sequences)")
+    lines.set_title("gradient norm against lag", fontsize="medium")
+    lines.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small",
+                 title="spectral radius")
+    figure.suptitle(title)
+    return save(figure, path)

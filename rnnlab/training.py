@@ -227,7 +227,8 @@ def _row(model, stream, test, step, train_loss, grad_norm, clipped, learning_rat
     radii = {label: spectral.spectral_radius(matrix) for label, matrix in blocks.items()}
     row = {"step": step, "train_loss": train_loss, "test_loss": evaluate(model, stream, *test),
            "grad_norm": grad_norm, "fraction_clipped": clipped, "learning_rate": learning_rate,
-           "spectral_radius": max(radii.values())}
+           "spectral_radius": max(radii.values()),
+           "sigma_max": max(spectral.largest_singular_value(matrix) for matrix in blocks.values())}
     if len(radii) > 1:
         row.update({f"spectral_radius_{label}": value for label, value in radii.items()})
     return row

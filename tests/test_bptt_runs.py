@@ -27,12 +27,18 @@ def test_rnn_on_echo_from_the_cli_writes_every_table_and_plot(cli, tmp_path):
     assert not metrics["diverged"]
     training = pd.read_csv(run_dir / "training.csv")
     assert list(training.columns) == ["step", "train_loss", "test_loss", "grad_norm",
-                                      "fraction_clipped", "learning_rate", "spectral_radius"]
+                                      "fraction_clipped", "learning_rate", "spectral_radius",
+                                      "sigma_max"]
     assert training["step"].iloc[-1] == 1000
     gradients = pd.read_csv(run_dir / "gradients.csv")
     assert list(gradients.columns) == ["step", "t", "lag", "grad_norm", "last_step_grad_norm"]
     assert sorted(gradients["step"].unique()) == [0, 250, 500, 750, 1000]
     assert (gradients["lag"] == 49 - gradients["t"]).all()
+    spectrum = pd.read_csv(run_dir / "spectrum.csv")
+    assert list(spectrum.columns) == ["when", "block", "real", "imag", "modulus"]
+    assert (spectrum["when"].value_counts() == 8).all()     # H = 8 eigenvalues before and after
+    after = spectrum.loc[spectrum["when"] == "after", "modulus"].max()
+    assert after == pytest.approx(training["spectral_radius"].iloc[-1], rel=1e-9)
 
 
 def test_a_diverging_run_is_a_result_exit_0_with_diverged_recorded(cli, tmp_path):

@@ -101,13 +101,13 @@ def test_same_config_and_seed_give_identical_numbers(compose, tmp_path):
     cfg = compose("task=mackey_glass", "task.length=800", "model.units=60", "model.noise=0.01")
     runs = []
     for name in ("first", "second"):
-        model, task, train = objects_from_config(cfg)
-        metrics = run_experiment(model, task, cfg.seed, tmp_path / name, train)
+        objects = objects_from_config(cfg)
+        metrics = run_experiment(**objects, out_dir=tmp_path / name)
         metrics.pop("wall_time_s")
         runs.append(metrics)
     assert runs[0] == runs[1]
     assert (tmp_path / "first/series.csv").read_bytes() == (tmp_path / "second/series.csv").read_bytes()
-    other = run_experiment(model, task, cfg.seed + 1, tmp_path / "other", train)
+    other = run_experiment(**{**objects, "seed": cfg.seed + 1}, out_dir=tmp_path / "other")
     assert other["one_step_nrmse"] != runs[0]["one_step_nrmse"]
 
 

@@ -63,7 +63,10 @@ class Recurrent:
         |eigenvalue| equals it.
         """
         self.check()
-        rng = np.random.default_rng(self.seed)
+        seed = self.seed
+        if isinstance(seed, np.random.Generator):   # start from its seed, not its current state,
+            seed = seed.bit_generator.seed_seq      # so that building again draws the same weights
+        rng = np.random.default_rng(seed)
         H, scale = self.hidden_size, self.init_scale
         params = self._input_params(input_size, rng)
         for name, block in self._recurrent_names():

@@ -5,7 +5,7 @@ tables and plots into ``out_dir``. A check is ``check(model, task, train_config)
 one-line ConfigError before anything runs.
 """
 
-from rnnlab.runners import bptt, reservoir
+from rnnlab.runners import bptt, gradient_flow, reservoir
 
 RUNNERS = {
     ("esn", "sine"): reservoir.fit_on_series,
@@ -17,3 +17,6 @@ RUNNERS = {
 }
 
 CHECKS = {"esn": reservoir.check, "rnn": bptt.check, "lstm": bptt.check}
+
+# Experiments other than training one model (``kind=...``): modules with check() and run().
+EXPERIMENTS = {"gradient_flow": gradient_flow}

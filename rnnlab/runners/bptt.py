@@ -1,6 +1,7 @@
 """RNN and LSTM runs: train by truncated BPTT on any task, then score, tabulate and plot.
 
 Writes training.csv (one row per logged step), gradients.csv (long: step, t, lag, norms),
+spectrum.csv (when = before/after training, block, real, imag, modulus) and spectrum.png,
 loss.png, gradients.png; classification tasks add their theory levels to the metrics (and chars
 writes samples.txt); regression tasks add series.csv and prediction.png, like the ESN.
 """
@@ -33,11 +34,14 @@ def check(model, task, config: TrainConfig) -> None:
 def train_on_task(model, task, data: SeriesData, config: TrainConfig, rng, out_dir: Path) -> dict:
     stream = Stream.from_data(data, task.needs_feedback)
     model.build(stream.input_size, stream.output_size)
+    before = eigenvalue_rows(model, "before")
     test = (data.train_length, len(data.targets))
     result = train(model, stream, config, test, description=f"{model.name} on {task.name}")
     history = pd.DataFrame(result.history)
     write_table(history, out_dir / "training.csv")
     write_table(result.gradients, out_dir / "gradients.csv")
+    spectrum = pd.DataFrame(before + eigenvalue_rows(model, "after"))
+    write_table(spectrum, out_dir / "spectrum.csv")
 
     final_test = math.nan if result.diverged else evaluate(model, stream, *test, max_steps=None)
     metrics = {"train_loss": history["train_loss"].iloc[-1], "test_loss": final_test,
@@ -62,10 +66,22 @@ def train_on_task(model, task, data: SeriesData, config: TrainConfig, rng, out_d
     if result.diverged:
         title += f" -- diverged at step {result.diverged_step}"
     plots.plot_loss(history, levels, out_dir / "loss.png", title, loss_name, final_test)
+    plots.plot_recurrent_spectra(spectrum, out_dir / "spectrum.png",
+                                 f"{title}: recurrent eigenvalues before and after training")
     plots.plot_gradients(pd.DataFrame(result.gradients), out_dir / "gradients.png",
                          f"{title}: gradient norms across a {config.gradient_window}-step probe window",
                          bptt=config.bptt)
     return metrics
+
+
+def eigenvalue_rows(model, when: str) -> list[dict]:
+    """Rows of spectrum.csv: every eigenvalue of every recurrent block, tagged ``when``."""
+    rows = []
+    for block, matrix in model.recurrent_blocks().items():
+        eigenvalues = np.linalg.eigvals(matrix.astype(np.float64))
+        rows += [{"when": when, "block": block, "real": value.real, "imag": value.imag,
+                  "modulus": abs(value)} for value in eigenvalues]
+    return rows
 
 
 def score_regression(model, task, data: SeriesData, stream: Stream, out_dir, title) -> dict:

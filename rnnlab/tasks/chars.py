@@ -282,6 +282,10 @@ class CharsTask:
     def train_length(self) -> int:
         return int(round(self.train_fraction * (self.text_length() - 1)))
 
+    @property
+    def test_length(self) -> int:
+        return self.text_length() - 1 - self.train_length
+
     def make_data(self, rng: np.random.Generator) -> SeriesData:
         """Inputs: character indices (T,) int64; targets: the next character's index."""
         self.chain_ = None

@@ -76,6 +76,10 @@ class EchoTask:
     def train_length(self) -> int:
         return self.train_steps
 
+    @property
+    def test_length(self) -> int:
+        return self.test_steps
+
     def make_data(self, rng: np.random.Generator) -> SeriesData:
         """inputs X (T, 1) float 0/1, targets Y (T,) int; T = train_steps + test_steps."""
         length = self.train_steps + self.test_steps

@@ -85,6 +85,10 @@ class MackeyGlassTask:
     def train_length(self) -> int:
         return int(round(self.train_fraction * self.length))
 
+    @property
+    def test_length(self) -> int:
+        return self.length - self.train_length
+
     def make_data(self, rng: np.random.Generator) -> SeriesData:
         """The series is deterministic; ``rng`` is unused (kept for a uniform task interface)."""
         series = mackey_glass(self.length, self.delay, self.gain, self.decay, self.exponent,

@@ -62,6 +62,10 @@ class SineTask:
     def train_length(self) -> int:
         return int(round(self.train_fraction * self.length))
 
+    @property
+    def test_length(self) -> int:
+        return self.length - self.train_length
+
     def input_for(self, frequency):
         """The input value in [-1, 1] that asks for ``frequency`` (cycles per step)."""
         low, high = 1.0 / self.period_max, 1.0 / self.period_min

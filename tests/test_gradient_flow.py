@@ -1,0 +1,94 @@
+"""kind=gradient_flow: gradient norms across lags over spectral radii, against exact references."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnlab import LSTM, RNN
+from rnnlab.gradient_flow import gradient_flow, jacobian_norms
+
+RADII = [0.6, 0.9, 1.1, 1.4]
+
+
+def inputs(T=120, B=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((T, B, 1)), rng.integers(0, 2, (T, B))
+
+
+def test_linear_rnn_rate_is_ln_rho():
+    x, y = inputs(T=200)
+    _, rates = gradient_flow(RNN(hidden_size=64, activation="linear", seed=0), RADII, x, y,
+                             (50, 199), np.random.default_rng(1), jacobians=False)
+    for row in rates:
+        assert row["fitted_rate"] == pytest.approx(math.log(row["spectral_radius"]), abs=0.02)
+        assert row["measured_spectral_radius"] == pytest.approx(row["spectral_radius"], rel=1e-9)
+
+
+def test_jacobian_norm_of_a_linear_rnn_is_the_norm_of_the_matrix_power():
+    model = RNN(hidden_size=12, activation="linear", spectral_radius=0.9, seed=2).build(1, 2)
+    x, _ = inputs(T=15, B=2)
+    norms = jacobian_norms(model, x, model.zero_state(2))
+    W = model.params["W_hh"]
+    expected = [np.linalg.norm(np.linalg.matrix_power(W, 14 - t), 2) for t in range(15)]
+    np.testing.assert_allclose(norms, expected, rtol=1e-10)
+
+
+def test_tanh_rate_never_exceeds_ln_sigma_max():
+    x, y = inputs()
+    _, rates = gradient_flow(RNN(hidden_size=32, activation="tanh", init_scale=1.0, seed=0),
+                             [0.5, 1.0, 1.5, 2.0, 3.0], x, y, (20, 119), np.random.default_rng(1))
+    for row in rates:
+        assert row["fitted_rate"] <= row["ln_sigma_max"] == pytest.approx(row["pascanu_bound"])
+        assert row["fitted_jacobian_rate"] <= row["ln_sigma_max"]
+
+
+def test_lstm_with_forget_bias_one_decays_more_slowly_than_rnn_at_the_same_rho():
+    x, y = inputs()
+    _, rnn = gradient_flow(RNN(hidden_size=32, seed=0), [0.8], x, y, (20, 119),
+                           np.random.default_rng(1))
+    _, lstm = gradient_flow(LSTM(hidden_size=32, forget_bias=1.0, seed=0), [0.8], x, y,
+                            (20, 119), np.random.default_rng(1))
+    assert lstm[0]["fitted_rate"] > rnn[0]["fitted_rate"] + 0.05
+    assert math.isnan(lstm[0]["pascanu_bound"])
+
+
+def test_every_rho_rescales_the_same_draw():
+    """A Generator seed is read from its start: building again draws the same weights."""
+    model = RNN(hidden_size=6, seed=np.random.default_rng(5))
+    first = model.build(1, 1).params["W_hh"].copy()
+    np.testing.assert_array_equal(model.build(1, 1).params["W_hh"], first)
+
+
+def test_toy_preset_relu_rate_is_ln_rho_plus_a_constant_and_vanishes_below_one(cli, tmp_path):
+    """Without input or bias a ReLU RNN is positively homogeneous: rescaling W leaves every
+    ReLU mask unchanged, so the rate moves exactly with ln(rho)."""
+    result = cli("experiment=gradient_flow_toy", "hydra.run.dir=run")
+    assert result.returncode == 0, result.stderr
+    rates = pd.read_csv(tmp_path / "run/rates.csv")
+    offset = rates["fitted_rate"] - rates["ln_rho"]
+    assert np.ptp(offset) < 1e-8 and offset.iloc[0] < 0
+    assert (rates.loc[rates["spectral_radius"] <= 1.0, "fitted_rate"] < 0).all()
+    assert rates.loc[rates["spectral_radius"] == 3.0, "fitted_rate"].item() > 0
+    flow = pd.read_csv(tmp_path / "run/gradient_flow.csv")
+    assert list(flow.columns) == ["spectral_radius", "when", "model", "lag", "grad_norm",
+                                  "jacobian_norm"]
+    assert len(flow) == 50 * len(rates)
+    assert (tmp_path / "run/gradient_flow.png").exists()
+
+
+def test_gradient_flow_needs_a_trained_by_gradient_model(cli, tmp_path):
+    result = cli("experiment=gradient_flow", "model=esn", "hydra.run.dir=run")
+    assert result.returncode == 2
+    assert result.stderr == ("rnnlab: error: experiment=gradient_flow sets hidden_size, which ESN "
+                             "does not have: this preset cannot run with that model or task\n")
+    assert not (tmp_path / "run").exists()
+
+
+def test_gradient_flow_of_an_esn_is_refused_by_the_check(compose):
+    from rnnlab.config import checked_objects
+    from rnnlab.validation import ConfigError
+    with pytest.raises(ConfigError, match="^model=esn cannot run kind=gradient_flow: allowed "
+                                          "model=rnn, model=lstm"):
+        checked_objects(compose("kind=gradient_flow", "model=esn"))
