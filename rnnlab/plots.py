@@ -204,3 +204,60 @@ def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, path: Path, titl
                  title="spectral radius")
     figure.suptitle(title)
     return save(figure, path)
+
+
+def plot_esn_sweep(table: pd.DataFrame, path: Path, title: str, task_metrics,
+                   units: int | None = None) -> Path:
+    """An ESN sweep against the spectral radius rho: the task error (top; log scale when it spans
+    more than a decade), the memory capacity with its bound N (if measured) and the largest
+    Lyapunov exponent with its zero line (bottom). One line per (leak rate, input scaling) pair,
+    the legend naming the swept ones; a vertical line at rho = 1 in every panel.
+
+    table: one row per grid point (sweep.csv); task_metrics: the columns to draw in the top panel,
+    the first solid, a second one dashed.
+    """
+    swept = [column for column in ("leak_rate", "input_scaling") if table[column].nunique() > 1]
+    names = {"leak_rate": "a", "input_scaling": "input scaling"}
+    curves = list(table.groupby(swept, sort=True)) if swept else [((), table)]
+    colours = matplotlib.colormaps["viridis"](np.linspace(0, 0.85, max(1, len(curves))))
+    with_capacity = "memory_capacity" in table and table["memory_capacity"].notna().any()
+    panels = 3 if with_capacity else 2
+    figure = Figure(figsize=(9, 3.2 * panels))
+    axes = figure.subplots(panels, 1, sharex=True)
+    error_axis, lyapunov_axis = axes[0], axes[-1]
+
+    def label(key) -> str:
+        key = key if isinstance(key, tuple) else (key,)
+        return ", ".join(f"{names[column]} = {value:g}" for column, value in zip(swept, key))
+
+    for (key, curve), colour in zip(curves, colours):
+        curve = curve.sort_values("spectral_radius")
+        rho, name = curve["spectral_radius"], label(key)
+        for metric, style in zip(task_metrics, ["-", "--"]):
+            values = curve[metric].where(np.isfinite(curve[metric]))  # NaN/inf: a gap
+            error_axis.plot(rho, values, ls=style, marker=".", color=colour,
+                            label=metric.replace("_", " ") + (f" ({name})" if name else ""))
+        if with_capacity:
+            axes[1].plot(rho, curve["memory_capacity"], marker=".", color=colour,
+                         label=name or "memory capacity")
+        lyapunov_axis.plot(rho, curve["lyapunov_exponent"], marker=".", color=colour,
+                           label=name or "largest Lyapunov exponent")
+
+    errors = table[list(task_metrics)].to_numpy(dtype=float)
+    positive = errors[np.isfinite(errors) & (errors > 0)]
+    if len(positive) and positive.max() > 10 * positive.min():
+        error_axis.set_yscale("log")
+    diverged = " (gaps: NaN/inf)" if not np.all(np.isfinite(errors)) else ""
+    error_axis.set_ylabel("task error (dimensionless)" + diverged)
+    if with_capacity:
+        if units is not None:
+            axes[1].axhline(units, color="black", ls=":", lw=1, label=f"bound MC ≤ N = {units}")
+        axes[1].set_ylabel("memory capacity\nΣ_k r²(u(t-k), y_k(t))")
+    lyapunov_axis.axhline(0.0, color="black", ls=":", lw=1, label="λ = 0")
+    lyapunov_axis.set_ylabel("largest Lyapunov exponent\n(nats per time step)")
+    lyapunov_axis.set_xlabel("spectral radius ρ(W) (dimensionless)")
+    for axis in axes:
+        axis.axvline(1.0, color="tab:red", ls="--", lw=1, label="ρ = 1")
+        axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    axes[0].set_title(title)
+    return save(figure, path)

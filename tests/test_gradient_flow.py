@@ -92,3 +92,20 @@ def test_gradient_flow_of_an_esn_is_refused_by_the_check(compose):
     with pytest.raises(ConfigError, match="^model=esn cannot run kind=gradient_flow: allowed "
                                           "model=rnn, model=lstm"):
         checked_objects(compose("kind=gradient_flow", "model=esn"))
+
+
+def test_trained_option_measures_again_after_training_at_each_rho(tmp_path):
+    from rnnlab import TrainConfig, run_experiment
+    from rnnlab.experiment import SweepConfig
+    from rnnlab.tasks import EchoTask
+    metrics = run_experiment(RNN(hidden_size=8), EchoTask(train_steps=20_000, test_steps=5_000),
+                             seed=0, out_dir=tmp_path, kind="gradient_flow",
+                             train=TrainConfig(steps=60, bptt=5, batch_size=16),
+                             sweep=SweepConfig(spectral_radii=[0.7, 1.3], window=20,
+                                               sequences=8, trained=True))
+    rates = pd.read_csv(tmp_path / "rates.csv")
+    assert rates["when"].tolist() == ["init", "init", "trained", "trained"]
+    init, trained = rates[rates["when"] == "init"], rates[rates["when"] == "trained"]
+    assert not np.allclose(init["sigma_max"], trained["sigma_max"])   # training moved W_hh
+    assert (tmp_path / "gradient_flow_trained.png").exists()
+    assert metrics["spectral_radii"] == 2

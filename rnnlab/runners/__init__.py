@@ -5,7 +5,7 @@ tables and plots into ``out_dir``. A check is ``check(model, task, train_config)
 one-line ConfigError before anything runs.
 """
 
-from rnnlab.runners import bptt, gradient_flow, reservoir
+from rnnlab.runners import bptt, esn_sweep, gradient_flow, reservoir
 
 RUNNERS = {
     ("esn", "sine"): reservoir.fit_on_series,
@@ -19,4 +19,4 @@ RUNNERS = {
 CHECKS = {"esn": reservoir.check, "rnn": bptt.check, "lstm": bptt.check}
 
 # Experiments other than training one model (``kind=...``): modules with check() and run().
-EXPERIMENTS = {"gradient_flow": gradient_flow}
+EXPERIMENTS = {"gradient_flow": gradient_flow, "esn_sweep": esn_sweep}
