@@ -15,6 +15,7 @@ from typing import Any
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -93,6 +94,33 @@ def check_overrides(overrides: list[str]) -> None:
         except Exception as error:  # Hydra's and OmegaConf's many exception types
             raise ConfigError(_one_line(error)) from None
         checked_objects(cfg)
+
+
+def sweep_points(overrides: list[str]) -> list[list[str]]:
+    """Every job of ``python -m rnnlab -m OVERRIDES`` as its list of overrides: the command-line
+    sweeps (``model=rnn,lstm``) and a preset's ``hydra.sweeper.params`` (the command line wins),
+    expanded as Hydra's basic sweeper expands them (the cartesian product)."""
+    register_configs()
+    parser = OverridesParser.create()
+    parsed = []
+    for override in overrides:
+        try:
+            parsed.append(parser.parse_override(override))
+        except HydraException as error:
+            raise ConfigError(f"{override} cannot be parsed: {str(error).splitlines()[0]}") from None
+    fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
+    with hydra.initialize_config_module(version_base="1.3", config_module="rnnlab.conf"):
+        try:
+            cfg = hydra.compose("config", overrides=fixed, return_hydra_config=True)
+        except Exception as error:
+            raise ConfigError(_one_line(error)) from None
+    given = {o.get_key_element() for o in parsed}
+    preset = [f"{key}={value}" for key, value in (cfg.hydra.sweeper.get("params") or {}).items()
+              if key not in given]
+    try:
+        return BasicSweeper.split_arguments(parser.parse_overrides(preset) + parsed, None)[0]
+    except HydraException as error:
+        raise ConfigError(str(error).splitlines()[0]) from None
 
 
 def _one_line(error: Exception) -> str:

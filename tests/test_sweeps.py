@@ -1,0 +1,33 @@
+"""Multirun sweeps: every job is checked before any starts; a failing job does not stop the rest."""
+
+import pandas as pd
+
+from rnnlab.config import sweep_points
+
+
+def test_r2rt_preset_expands_to_its_eighteen_jobs_and_the_command_line_wins():
+    jobs = sweep_points(["experiment=r2rt"])
+    assert len(jobs) == 18
+    combos = {tuple(sorted(o for o in job if not o.startswith("experiment="))) for job in jobs}
+    assert ("model=lstm", "r2rt=bptt10", "seed=2") in combos and len(combos) == 18
+    assert len(sweep_points(["experiment=r2rt", "seed=0", "model=lstm"])) == 3
+
+
+def test_a_bad_value_in_any_job_stops_the_sweep_before_it_starts(cli, tmp_path):
+    result = cli("-m", "model=rnn,lstm", "task=echo", "train.bptt=1,0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "rnnlab: error: train.bptt=0 is out of range: allowed >= 1"
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_a_failing_job_is_recorded_and_the_others_finish(cli, tmp_path):
+    """10 units at density 0.01 is a single connection: seed 0 puts it off the diagonal, a
+    nilpotent matrix that cannot be rescaled to rho = 1 -- the job fails at run time."""
+    result = cli("-m", "model.units=10", "model.connectivity=0.01,1.0", "model.washout=10",
+                 "task=mackey_glass", "task.length=600")
+    assert result.returncode == 0, result.stderr
+    (sweep,) = (tmp_path / "outputs/multirun").glob("*/*")
+    assert (sweep / "0/status.txt").read_text().startswith("failed: ValueError: the random "
+                                                          "reservoir has spectral radius 0")
+    assert not (sweep / "0/metrics.csv").exists()
+    assert pd.read_csv(sweep / "1/metrics.csv").iloc[0]["one_step_nrmse"] < 0.1
