@@ -31,3 +31,15 @@ def test_a_failing_job_is_recorded_and_the_others_finish(cli, tmp_path):
                                                           "reservoir has spectral radius 0")
     assert not (sweep / "0/metrics.csv").exists()
     assert pd.read_csv(sweep / "1/metrics.csv").iloc[0]["one_step_nrmse"] < 0.1
+
+
+def test_joblib_launcher_gives_the_same_numbers_as_the_basic_launcher(cli, tmp_path):
+    sweep = ("-m", "model=rnn,lstm", "task=echo", "train.steps=40", "task.train_steps=4000",
+             "task.test_steps=1000")
+    tables = []
+    for name, launcher in [("basic", ()), ("joblib", ("hydra/launcher=joblib",))]:
+        result = cli(*sweep, *launcher, f"hydra.sweep.dir={name}")
+        assert result.returncode == 0, result.stderr
+        runs = pd.concat([pd.read_csv(tmp_path / name / job / "metrics.csv") for job in "01"])
+        tables.append(runs.drop(columns="wall_time_s").reset_index(drop=True))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
