@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import hydra
+import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -36,6 +37,10 @@ def main(cfg: DictConfig) -> float:
         if out_dir.is_dir() and {p.name for p in out_dir.iterdir()} <= HYDRA_ONLY:
             shutil.rmtree(out_dir)  # leave nothing that looks like a run
         fail(error)
+    finished = out_dir / "metrics.csv"
+    if cfg.resume and finished.exists():   # rerunning a sweep into its old hydra.sweep.dir
+        log.info("resume: %s is complete, skipped", out_dir)
+        return pd.read_csv(finished).iloc[0].get(objects["task"].primary_metric)
     if HydraConfig.get().mode != RunMode.MULTIRUN:
         metrics = run_experiment(**objects, out_dir=out_dir)
     else:   # one BLAS thread per job (jobs may run side by side); a failure must not stop the sweep

@@ -42,6 +42,7 @@ def structured_config(cls) -> type:
 class RunConfig:
     seed: int = 0          # one seed per run: model and data streams are spawned from it
     kind: str = "train"    # train, gradient_flow or esn_sweep (set by conf/experiment/*.yaml)
+    resume: bool = False   # in a sweep: skip a job whose folder already holds its metrics.csv
     model: Any = MISSING
     task: Any = MISSING
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)  # BPTT models only

@@ -25,6 +25,7 @@ otherwise ``diverged`` / ``finished`` from metrics.csv's ``diverged`` column (ab
 """
 
 import argparse
+import logging
 import re
 import sys
 from dataclasses import dataclass, field
@@ -33,8 +34,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
 
 from rnnlab.tables import write_table
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("finished", "diverged", "failed", "incomplete")
 GROUP_EXCLUDE = ("seed",)  # summary.csv averages over these swept keys
@@ -276,6 +281,21 @@ def counts_line(collected: Collected) -> str:
     parts = ", ".join(f"{counts.get(status, 0)} {status}" for status in STATUSES)
     swept = ", ".join(collected.swept) if collected.swept else "none"
     return f"{len(collected.runs)} runs found ({parts}); swept: {swept}"
+
+
+class ReportCallback(Callback):
+    """Hydra callback (conf/config.yaml: hydra.callbacks.report): aggregate every multirun into
+    SWEEP_DIR/report/ when its last job has ended."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            collected = collect(sweep_dir, exclude=sweep_dir / "report")
+        except ReportError as error:
+            log.warning("no report: %s", error)
+            return
+        write_report_tables(collected, sweep_dir / "report")
+        log.info("report: %s -> %s", counts_line(collected), sweep_dir / "report")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -43,3 +43,18 @@ def test_joblib_launcher_gives_the_same_numbers_as_the_basic_launcher(cli, tmp_p
         runs = pd.concat([pd.read_csv(tmp_path / name / job / "metrics.csv") for job in "01"])
         tables.append(runs.drop(columns="wall_time_s").reset_index(drop=True))
     pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
+def test_sweep_ends_with_a_report_and_resume_reruns_only_unfinished_jobs(cli, tmp_path):
+    sweep = ("-m", "task=mackey_glass", "task.length=600", "model.units=20",
+             "model.washout=10", "seed=0,1", "hydra.sweep.dir=sweep")
+    assert cli(*sweep).returncode == 0
+    runs = pd.read_csv(tmp_path / "sweep/report/runs.csv")
+    assert runs["status"].tolist() == ["finished", "finished"] and runs["seed"].tolist() == [0, 1]
+    first = (tmp_path / "sweep/0/metrics.csv").read_bytes()   # carries its own wall time
+    (tmp_path / "sweep/1/metrics.csv").unlink()                # as if job 1 had been killed
+    result = cli(*sweep, "resume=true")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "sweep/0/metrics.csv").read_bytes() == first        # skipped
+    assert (tmp_path / "sweep/1/metrics.csv").exists()                     # run again
+    assert pd.read_csv(tmp_path / "sweep/report/runs.csv")["status"].tolist() == ["finished"] * 2
