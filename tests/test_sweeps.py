@@ -58,3 +58,12 @@ def test_sweep_ends_with_a_report_and_resume_reruns_only_unfinished_jobs(cli, tm
     assert (tmp_path / "sweep/0/metrics.csv").read_bytes() == first        # skipped
     assert (tmp_path / "sweep/1/metrics.csv").exists()                     # run again
     assert pd.read_csv(tmp_path / "sweep/report/runs.csv")["status"].tolist() == ["finished"] * 2
+
+
+def test_submitit_local_launcher_runs_the_sweep_and_reports_it(cli, tmp_path):
+    result = cli("-m", "hydra/launcher=submitit_local", "task=mackey_glass", "task.length=600",
+                 "model.units=20", "model.washout=10", "seed=0,1", "hydra.sweep.dir=sweep")
+    assert result.returncode == 0, result.stderr
+    runs = pd.read_csv(tmp_path / "sweep/report/runs.csv")
+    assert runs["status"].tolist() == ["finished", "finished"]
+    assert (runs["one_step_nrmse"] < 0.2).all()
