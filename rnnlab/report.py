@@ -276,6 +276,28 @@ def write_report_tables(collected: Collected, out_dir) -> list[Path]:
     return written
 
 
+def sweep_description(path: Path) -> tuple[str, str]:
+    """(the command, the sweep's settings) from PATH/multirun.yaml where there is one."""
+    file = Path(path) / "multirun.yaml"
+    if not file.is_file():
+        return f"python -m rnnlab.report {path}", "(not a multirun directory: no multirun.yaml)"
+    config = yaml.safe_load(file.read_text()) or {}
+    hydra_config = config.get("hydra", {})
+    task_overrides = (hydra_config.get("overrides") or {}).get("task") or []
+    settings = {"sweeper params": (hydra_config.get("sweeper") or {}).get("params"),
+                "launcher": (hydra_config.get("launcher") or {}).get("_target_"),
+                "sweep dir": (hydra_config.get("sweep") or {}).get("dir")}
+    return ("python -m rnnlab -m " + " ".join(map(str, task_overrides)),
+            yaml.safe_dump(settings, sort_keys=False))
+
+
+def write_report(collected: Collected, path: Path, out_dir: Path) -> Path:
+    """Tables and the HTML page (index.html with its PNGs) into ``out_dir``."""
+    from rnnlab.html_report import write_html_report   # matplotlib only when a page is made
+    write_report_tables(collected, out_dir)
+    return write_html_report(collected, summarise(collected), out_dir, *sweep_description(path))
+
+
 def counts_line(collected: Collected) -> str:
     counts = collected.runs["status"].value_counts()
     parts = ", ".join(f"{counts.get(status, 0)} {status}" for status in STATUSES)
@@ -294,8 +316,8 @@ class ReportCallback(Callback):
         except ReportError as error:
             log.warning("no report: %s", error)
             return
-        write_report_tables(collected, sweep_dir / "report")
-        log.info("report: %s -> %s", counts_line(collected), sweep_dir / "report")
+        page = write_report(collected, sweep_dir, sweep_dir / "report")
+        log.info("report: %s -> %s", counts_line(collected), page)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -311,8 +333,8 @@ def main(argv: list[str] | None = None) -> None:
     except ReportError as error:
         print(f"rnnlab.report: error: {error}", file=sys.stderr)
         sys.exit(2)
-    write_report_tables(collected, out_dir)
-    print(f"{counts_line(collected)} -> {out_dir}")
+    page = write_report(collected, path, out_dir)
+    print(f"{counts_line(collected)} -> {page}")
 
 
 if __name__ == "__main__":

@@ -67,3 +67,16 @@ def test_submitit_local_launcher_runs_the_sweep_and_reports_it(cli, tmp_path):
     runs = pd.read_csv(tmp_path / "sweep/report/runs.csv")
     assert runs["status"].tolist() == ["finished", "finished"]
     assert (runs["one_step_nrmse"] < 0.2).all()
+
+
+def test_a_sweep_with_a_diverging_run_completes_and_its_report_shows_it(cli, tmp_path):
+    result = cli("-m", "model=rnn", "task=echo", "task.train_steps=4000", "task.test_steps=1000",
+                 "train.steps=100", "train.clip=none", "train.optimiser=sgd",
+                 "model.activation=linear", "model.spectral_radius=0.9",
+                 "train.learning_rate=0.01,10000", "hydra.sweep.dir=sweep")
+    assert result.returncode == 0, result.stderr
+    runs = pd.read_csv(tmp_path / "sweep/report/runs.csv")
+    assert runs["status"].tolist() == ["finished", "diverged"]
+    assert runs["train.learning_rate"].tolist() == [0.01, 10000]
+    page = (tmp_path / "sweep/report/index.html").read_text()
+    assert "Runs that did not finish" in page and "<td>diverged</td>" in page

@@ -1,0 +1,213 @@
+"""The sweep's report page: ``report/index.html``, self-contained (images embedded), with its PNGs.
+
+Built from :func:`rnnlab.report.collect`'s tables. It shows the command and the sweep's settings,
+the summary table (mean +- std over seeds per combination of the other swept values, beside the
+theory levels where the task has them), the runs that did not finish, and plots chosen by what
+varied:
+
+- the headline metric against each swept numeric key, one line per value of the swept
+  categorical keys, error bars = std over seeds;
+- a heatmap of the metric when two numeric keys were swept;
+- test loss over training, one line per run, with the theory levels;
+- gradient norm against lag at the end of training, one line per run (log scale).
+
+A few lines of script record, once the page has loaded, how many images decoded and how many
+table rows rendered (``data-images-loaded``, ``data-table-rows`` on <body>); the browser test
+reads them back.
+"""
+
+import base64
+import html
+import math
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from rnnlab.plots import save
+from rnnlab.tables import atomic_path
+
+HEADLINE_METRICS = ("test_cross_entropy", "one_step_nrmse", "teacher_forced_nrmse",
+                    "best_error", "test_loss")
+
+
+def headline_metric(runs: pd.DataFrame) -> str | None:
+    """The first of HEADLINE_METRICS that the runs report."""
+    return next((m for m in HEADLINE_METRICS if m in runs and runs[m].notna().any()), None)
+
+
+def numeric_keys(runs: pd.DataFrame, keys: list[str]) -> list[str]:
+    return [k for k in keys if k != "seed" and pd.api.types.is_numeric_dtype(runs[k])]
+
+
+def plot_metric_vs_key(runs, metric, key, categorical, path) -> Path:
+    """Mean +- std over seeds of ``metric`` against ``key`` (numeric, or categories in order of
+    appearance), one line per value of the ``categorical`` keys, with any theory levels."""
+    figure = Figure(figsize=(7.5, 4.2), layout="constrained")
+    axis = figure.subplots()
+    numeric = pd.api.types.is_numeric_dtype(runs[key])
+    order = {value: i for i, value in enumerate(dict.fromkeys(runs[key]))}
+    groups = runs.groupby(categorical, dropna=False, sort=False) if categorical else [("", runs)]
+    for label, group in groups:
+        stats = group.groupby(key, sort=False)[metric].agg(["mean", "std"]).reset_index()
+        x = stats[key] if numeric else stats[key].map(order)
+        name = ", ".join(f"{k}={v}" for k, v in zip(categorical, np.atleast_1d(label)))
+        axis.errorbar(x, stats["mean"], yerr=stats["std"].fillna(0), marker="o",
+                      capsize=3, label=name or metric)
+    if not numeric:
+        axis.set_xticks(list(order.values()), [str(v) for v in order])
+    draw_theory_levels(axis, runs)
+    axis.set_xlabel(key)
+    axis.set_ylabel(f"{metric} (mean ± std over seeds)")
+    axis.set_title(f"{metric} against {key}")
+    axis.legend(fontsize="small")
+    return save(figure, path)
+
+
+def plot_heatmap(runs, metric, keys, path) -> Path:
+    table = runs.pivot_table(index=keys[0], columns=keys[1], values=metric, aggfunc="mean")
+    figure = Figure(figsize=(6.5, 4.8), layout="constrained")
+    axis = figure.subplots()
+    image = axis.imshow(table.to_numpy(dtype=float), origin="lower", aspect="auto",
+                        cmap="viridis")
+    axis.set_xticks(range(len(table.columns)), [f"{v:g}" for v in table.columns])
+    axis.set_yticks(range(len(table.index)), [f"{v:g}" for v in table.index])
+    axis.set_xlabel(keys[1])
+    axis.set_ylabel(keys[0])
+    axis.set_title(f"{metric}, mean over seeds")
+    figure.colorbar(image, ax=axis, label=metric)
+    return save(figure, path)
+
+
+def draw_theory_levels(axis, runs: pd.DataFrame) -> None:
+    """A dashed, labelled horizontal line at every theory level the runs report."""
+    for column in [c for c in runs.columns if c.startswith("theory_")]:
+        for level in runs[column].dropna().unique():
+            axis.axhline(level, color="gray", ls="--", lw=0.8)
+            axis.annotate(f"{column.removeprefix('theory_').replace('_', ' ')} {level:.4f}",
+                          (1.0, level), xycoords=("axes fraction", "data"), fontsize="x-small",
+                          ha="right", va="bottom")
+
+
+def plot_per_run(table: pd.DataFrame, curve, path: Path, title: str, labels: tuple[str, str],
+                 log_scale: bool = False, runs: pd.DataFrame | None = None) -> Path:
+    """One line per run: ``curve(rows) -> (x, y)`` on each run's rows of a long table."""
+    figure = Figure(figsize=(9, 4.5), layout="constrained")
+    axis = figure.subplots()
+    colours = matplotlib.colormaps["tab10"]
+    for i, (run, rows) in enumerate(table.groupby("run_dir", sort=False)):
+        axis.plot(*curve(rows), lw=1, color=colours(i % 10), label=run)
+    if runs is not None:
+        draw_theory_levels(axis, runs)
+    if log_scale:
+        axis.set_yscale("log")
+    axis.set_xlabel(labels[0])
+    axis.set_ylabel(labels[1])
+    axis.set_title(title)
+    if table["run_dir"].nunique() <= 20:
+        axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small",
+                    title="run")
+    return save(figure, path)
+
+
+def last_step_norms(rows: pd.DataFrame):
+    last = rows[rows["step"] == rows["step"].max()].sort_values("lag")
+    return last["lag"], last["last_step_grad_norm"].where(last["last_step_grad_norm"] > 0)
+
+
+def make_plots(collected, out_dir: Path) -> list[tuple[str, Path]]:
+    """(caption, png) for every plot that what varied calls for."""
+    runs, plots = collected.runs, []
+    done = runs[runs["status"].isin(["finished", "diverged"])]
+    metric = headline_metric(done)
+    numeric = numeric_keys(done, collected.swept)
+    categorical = [k for k in collected.swept if k != "seed" and k not in numeric]
+    if metric:
+        if not numeric and categorical:   # e.g. model x setting: the key with most values on x
+            x_key = max(categorical, key=lambda k: done[k].nunique())
+            lines = [k for k in categorical if k != x_key and done[k].nunique() > 1]
+            plots.append((f"{metric} against {x_key}", plot_metric_vs_key(
+                done, metric, x_key, lines, out_dir / f"{metric}_vs_{x_key}.png")))
+        for key in numeric:
+            plots.append((f"{metric} against {key}", plot_metric_vs_key(
+                done, metric, key, [k for k in categorical if done[k].nunique() > 1],
+                out_dir / f"{metric}_vs_{key}.png")))
+        if len(numeric) == 2:
+            plots.append((f"{metric} over {numeric[0]} x {numeric[1]}",
+                          plot_heatmap(done, metric, numeric, out_dir / "heatmap.png")))
+    if len(collected.training):
+        plots.append(("test loss during training", plot_per_run(
+            collected.training, lambda rows: (rows["step"], rows["test_loss"]),
+            out_dir / "training.png", "test loss during training (dashed: theoretical levels)",
+            ("training step", "test loss"), runs=done)))
+    if len(collected.gradients):
+        plots.append(("gradient norm against lag", plot_per_run(
+            collected.gradients, last_step_norms, out_dir / "gradients.png",
+            "gradient norm against lag at the end of training",
+            ("lag T-1-t", "||dL_T/dh_t||, mean over sequences"), log_scale=True)))
+    return plots
+
+
+def summary_table(summary: pd.DataFrame, swept: list[str], metric: str | None) -> pd.DataFrame:
+    """Swept values, n, the metric as mean ± std, the theory levels."""
+    keys = [k for k in swept if k != "seed" and k in summary]
+    table = summary[keys + ["n"]].copy()
+    if "n_diverged" in summary and summary["n_diverged"].any():
+        table["diverged"] = summary["n_diverged"]
+    if metric and f"{metric}_mean" in summary:
+        table[metric] = [_plus_minus(m, s) for m, s in
+                         zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
+    for column in [c for c in summary if c.startswith("theory_") and c.endswith("_mean")]:
+        table[column.removesuffix("_mean")] = summary[column].map(lambda v: f"{v:.4f}")
+    return table
+
+
+def _plus_minus(mean: float, std: float) -> str:
+    if not math.isfinite(mean):
+        return "nan"
+    return f"{mean:.4f}" if not math.isfinite(std) else f"{mean:.4f} ± {std:.4f}"
+
+
+def write_html_report(collected, summary: pd.DataFrame, out_dir, command: str,
+                      settings: str) -> Path:
+    """Write the plots and index.html into ``out_dir``; returns the page's path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs = collected.runs
+    metric = headline_metric(runs[runs["status"].isin(["finished", "diverged"])])
+    plots = make_plots(collected, out_dir)
+    not_finished = runs[runs["status"] != "finished"][["run_dir", "status"]]
+    counts = runs["status"].value_counts().to_dict()
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>rnnlab sweep report</title>",
+        "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px}"
+        "th{background:#eee}pre{background:#f6f6f6;padding:1em;overflow:auto}"
+        "img{max-width:100%;display:block;margin:1em 0}</style></head><body>",
+        "<h1>rnnlab sweep report</h1>",
+        f"<p>{len(runs)} runs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + "</p>",
+        f"<h2>Command</h2><pre>{html.escape(command)}</pre>",
+        f"<h2>Sweep settings</h2><pre>{html.escape(settings)}</pre>",
+        f"<h2>Summary{' of ' + html.escape(metric) if metric else ''} (mean ± std over seeds)</h2>",
+        summary_table(summary, collected.swept, metric).to_html(index=False, border=0),
+    ]
+    if len(not_finished):
+        parts += ["<h2>Runs that did not finish</h2>",
+                  not_finished.to_html(index=False, border=0)]
+    for caption, png in plots:
+        encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+        parts.append(f"<h2>{html.escape(caption)}</h2>"
+                     f"<img alt='{html.escape(caption)}' src='data:image/png;base64,{encoded}'>")
+    parts += ["<script>window.addEventListener('load', function () {",
+              "  var images = Array.from(document.images);",
+              "  document.body.dataset.imagesTotal = images.length;",
+              "  document.body.dataset.imagesLoaded = images.filter(",
+              "    function (i) { return i.complete && i.naturalWidth > 0; }).length;",
+              "  document.body.dataset.tableRows = document.querySelectorAll('tbody tr').length;",
+              "});</script></body></html>"]
+    page = out_dir / "index.html"
+    with atomic_path(page) as temporary:
+        temporary.write_text("\n".join(parts), encoding="utf-8")
+    return page
