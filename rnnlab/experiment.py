@@ -24,7 +24,7 @@ from rnnlab.runners import CHECKS, EXPERIMENTS, RUNNERS
 from rnnlab.tables import write_table
 from rnnlab.tasks import TASKS
 from rnnlab.training import TrainConfig
-from rnnlab.validation import OneOf, at_least, check_ranges, positive, require
+from rnnlab.validation import at_least, check_ranges, require
 
 log = logging.getLogger(__name__)
 
