@@ -83,14 +83,13 @@ import argparse
 import dataclasses
 import math
 import statistics
-import time
 
 import numpy as np
 import scipy
 import scipy.linalg  # noqa: F401  (load scipy's BLAS before threadpool_limits)
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from timing import positive_int
+from timing import positive_int, time_round_robin
 
 from rnnlab import ESN, MackeyGlassTask
 from rnnlab.esn_sweep import sweep
@@ -107,19 +106,6 @@ def plain_fit(model: ESN, task, data) -> dict:
     one_step = model.predict(data.u_test, data.y_test)
     free_run = model.generate(data.u_test[:data.free_run_length], steps=data.free_run_length)
     return task.score(data, one_step, free_run)
-
-
-def time_round_robin(runs: dict, repeats: int) -> dict[str, list[float]]:
-    """Seconds per call of each run, ``repeats`` times each, taking the runs in turn, each round
-    starting one row later (the first run of a round finds cold memory, see the docstring)."""
-    seconds = {name: [] for name in runs}
-    names = list(runs)
-    for round_ in range(repeats):
-        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
-            started = time.perf_counter()
-            runs[name]()
-            seconds[name].append(time.perf_counter() - started)
-    return seconds
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -164,7 +150,7 @@ def run(args) -> None:
         ONE: lambda: plain_fit(model, task, data),
     }
     results = {name: run() for name, run in runs.items()}  # the warm-up
-    seconds = time_round_robin(runs, args.repeats)
+    seconds = time_round_robin(runs, args.repeats, warm_up=False, rotate=True)
     best = {name: min(values) for name, values in seconds.items()}
 
     print(f"{'':20} {'best s':>8} {'median s':>9} {'/ one fit':>10}")

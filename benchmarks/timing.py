@@ -8,17 +8,20 @@ from threadpoolctl import threadpool_info
 
 
 def time_round_robin(runs: dict[str, Callable[[], object]], repeats: int,
-                     warm_up: bool = True) -> dict[str, list[float]]:
+                     warm_up: bool = True, rotate: bool = False) -> dict[str, list[float]]:
     """Seconds per call of each run, ``repeats`` times each, taking the runs in turn (so a load
-    spike hits every run alike); first one untimed call each if ``warm_up``."""
+    spike hits every run alike); first one untimed call each if ``warm_up``; with ``rotate``
+    each round starts one run later (so no run always finds memory cold)."""
     if warm_up:
         for run in runs.values():
             run()
     seconds = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
+    names = list(runs)
+    for round_ in range(repeats):
+        shift = round_ % len(names) if rotate else 0
+        for name in names[shift:] + names[:shift]:
             start = time.perf_counter()
-            run()
+            runs[name]()
             seconds[name].append(time.perf_counter() - start)
     return seconds
 

@@ -71,6 +71,7 @@ from tqdm import tqdm
 from rnnlab import plots, spectral
 from rnnlab.models.esn import ESN, _as_series
 from rnnlab.ridge import fit_ridge
+from rnnlab.runners.scoring import first_zero_crossing
 from rnnlab.tables import write_table
 from rnnlab.tasks.series import SeriesData
 
@@ -436,21 +437,6 @@ def sweep(model: ESN, task, data: SeriesData, spectral_radii, leak_rates=None,
             for i, point in enumerate(points)]
 
 
-def lyapunov_zero_crossing(spectral_radii, exponents) -> float:
-    """rho of the exponent's first zero crossing (first sign change in order of increasing rho,
-    linearly interpolated; non-finite exponents skipped); NaN if it never changes sign."""
-    order = np.argsort(spectral_radii, kind="stable")
-    rho, lam = np.asarray(spectral_radii, float)[order], np.asarray(exponents, float)[order]
-    keep = np.isfinite(lam)
-    rho, lam = rho[keep], lam[keep]
-    for i in range(len(rho)):
-        if lam[i] == 0.0:
-            return float(rho[i])
-        if i + 1 < len(rho) and (lam[i] < 0) != (lam[i + 1] < 0):
-            return float(rho[i] + (0.0 - lam[i]) * (rho[i + 1] - rho[i]) / (lam[i + 1] - lam[i]))
-    return math.nan
-
-
 def summarise(table: pd.DataFrame, primary_metric: str) -> dict:
     """The sweep's headline numbers (see run_esn_sweep)."""
     errors = table[primary_metric].to_numpy(dtype=float)
@@ -471,7 +457,7 @@ def summarise(table: pd.DataFrame, primary_metric: str) -> dict:
     capacity = table["memory_capacity"].to_numpy(dtype=float)
     summary["max_memory_capacity"] = (float(np.nanmax(capacity)) if np.isfinite(capacity).any()
                                       else math.nan)
-    summary["spectral_radius_at_lyapunov_zero"] = lyapunov_zero_crossing(
+    summary["spectral_radius_at_lyapunov_zero"] = first_zero_crossing(
         curve["spectral_radius"], curve["lyapunov_exponent"])
     return summary
 

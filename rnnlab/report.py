@@ -19,7 +19,7 @@ Tables written (all through ``rnnlab.tables.write_table``, so atomically):
   do not enter them.
 
 Status of a run: ``failed`` if ``status.txt`` says failed or ``error.txt`` is not empty, or if
-there is no metrics.csv and ``rnnlab.log`` has a line with 'Traceback' or 'Error';
+there is no metrics.csv and ``rnnlab.log`` holds a Python traceback;
 otherwise ``diverged`` / ``finished`` from metrics.csv's ``diverged`` column (absent: finished);
 ``incomplete`` when there is no metrics.csv.
 """
@@ -149,8 +149,7 @@ def log_shows_exception(run_dir: Path) -> bool:
     log = run_dir / "rnnlab.log"
     if not log.is_file():
         return False
-    return any("Traceback" in line or "Error" in line
-               for line in log.read_text(errors="replace").splitlines())
+    return "Traceback (most recent call last)" in log.read_text(errors="replace")
 
 
 def run_status(run_dir: Path, metrics: pd.DataFrame | None) -> str:

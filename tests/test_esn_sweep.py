@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 
 from rnnlab import ESN, MackeyGlassTask, SineTask
-from rnnlab.esn_sweep import (DYNAMICS_COLUMNS, GRID_COLUMNS, advance, lyapunov_zero_crossing,
+from rnnlab.esn_sweep import (DYNAMICS_COLUMNS, GRID_COLUMNS, advance,
                               memory_function, run_esn_sweep, summarise, sweep)
 from rnnlab.models.esn import random_reservoir
+from rnnlab.runners.scoring import first_zero_crossing
 from rnnlab.tasks import SeriesData
 
 MACKEY_GLASS = MackeyGlassTask(length=1200, free_run_steps=50)  # 600 fit, 600 test steps
@@ -181,10 +182,10 @@ def test_classification_data_is_rejected():
 
 
 def test_lyapunov_zero_crossing_interpolates_the_first_sign_change():
-    crossing = lyapunov_zero_crossing([0.5, 1.0, 1.5, 2.0], [-0.4, -0.1, 0.1, -0.2])
+    crossing = first_zero_crossing([0.5, 1.0, 1.5, 2.0], [-0.4, -0.1, 0.1, -0.2])
     assert crossing == pytest.approx(1.25)
-    assert lyapunov_zero_crossing([1.5, 0.5, 1.0], [0.2, -0.6, -0.2]) == pytest.approx(1.25)
-    assert math.isnan(lyapunov_zero_crossing([0.5, 1.0], [-0.4, -0.1]))
+    assert first_zero_crossing([1.5, 0.5, 1.0], [0.2, -0.6, -0.2]) == pytest.approx(1.25)
+    assert math.isnan(first_zero_crossing([0.5, 1.0], [-0.4, -0.1]))
 
 
 def test_summary_skips_diverged_grid_points():

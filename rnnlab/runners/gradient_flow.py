@@ -16,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from rnnlab import plots
 from rnnlab.gradient_flow import gradient_flow, measure_flow, rescale
+from rnnlab.runners.scoring import first_zero_crossing
 from rnnlab.tables import write_table
 from rnnlab.training import Stream, TrainConfig, check_windows, train
 from rnnlab.validation import require
@@ -90,16 +91,9 @@ def run(model, task, data, train_config: TrainConfig, sweep, rng, out_dir: Path)
 def summarise(rates: pd.DataFrame) -> dict:
     """Headline numbers: the largest gap between the fitted rate and ln rho, and the spectral
     radius where the fitted rate crosses zero (interpolated; NaN if it does not)."""
-    rates = rates.sort_values("spectral_radius")
-    rate, radius = rates["fitted_rate"].to_numpy(), rates["spectral_radius"].to_numpy()
-    crossing = math.nan
-    for i in range(len(rate) - 1):
-        if np.isfinite(rate[i:i + 2]).all() and rate[i] < 0 <= rate[i + 1]:
-            crossing = float(radius[i] + (radius[i + 1] - radius[i]) * -rate[i]
-                             / (rate[i + 1] - rate[i]))
-            break
+    rate = rates["fitted_rate"].to_numpy()
     return {"spectral_radii": len(rates),
-            "spectral_radius_at_zero_rate": crossing,
+            "spectral_radius_at_zero_rate": first_zero_crossing(rates["spectral_radius"], rate),
             "max_rate_minus_ln_rho": float(np.nanmax(rate - rates["ln_rho"].to_numpy())),
             "max_rate_minus_pascanu_bound": float(np.nanmax(rate - rates["pascanu_bound"].to_numpy()))
             if rates["pascanu_bound"].notna().any() else math.nan}

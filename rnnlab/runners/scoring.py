@@ -1,6 +1,8 @@
-"""Measured cross-entropy beside the task's theoretical levels."""
+"""Measured values beside reference levels: theory levels, and where a swept curve crosses zero."""
 
 import math
+
+import numpy as np
 
 
 def theory_metrics(levels: dict[str, float], measured: float) -> dict:
@@ -13,3 +15,18 @@ def theory_metrics(levels: dict[str, float], measured: float) -> dict:
     else:
         metrics.update(nearest_theory="none", gap_to_nearest_theory=math.nan)
     return metrics
+
+
+def first_zero_crossing(x, y) -> float:
+    """x where y first changes sign along increasing x, linearly interpolated (non-finite y
+    skipped; an exact zero counts); NaN if y never changes sign."""
+    order = np.argsort(np.asarray(x, float), kind="stable")
+    x, y = np.asarray(x, float)[order], np.asarray(y, float)[order]
+    keep = np.isfinite(y)
+    x, y = x[keep], y[keep]
+    for i in range(len(x)):
+        if y[i] == 0.0:
+            return float(x[i])
+        if i + 1 < len(x) and (y[i] < 0) != (y[i + 1] < 0):
+            return float(x[i] + (0.0 - y[i]) * (x[i + 1] - x[i]) / (y[i + 1] - y[i]))
+    return math.nan

@@ -18,13 +18,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from rnnlab.tasks.chars import entropy
 from rnnlab.tasks.series import SeriesData
 from rnnlab.validation import Range, at_least, check_ranges, require
-
-
-def binary_entropy(q: float) -> float:
-    """-q ln q - (1-q) ln(1-q) in nats, with 0 ln 0 = 0."""
-    return float(-sum(p * np.log(p) for p in (q, 1.0 - q) if p > 0))
 
 
 def theoretical_cross_entropy(base: float, effects: list[float], known: int) -> float:
@@ -38,7 +34,7 @@ def theoretical_cross_entropy(base: float, effects: list[float], known: int) -> 
     for known_bits in itertools.product((0, 1), repeat=known):
         unknown = list(itertools.product((0, 1), repeat=n - known))
         q = sum(p_one(known_bits + rest) for rest in unknown) / len(unknown)
-        total += binary_entropy(q)
+        total += entropy([q, 1.0 - q])   # H(q) = -q ln q - (1-q) ln(1-q)
     return total / 2 ** known
 
 
