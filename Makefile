@@ -16,7 +16,7 @@ $(VENV)/.installed: $(PY) pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test,sweep,slurm]'
+	$(PY) -m pip install --quiet -e '.[test,sweep,slurm,optuna]'
 	touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed

@@ -72,3 +72,10 @@ def effective_spectral_radius(matrix, leak_rate: float) -> float:
     if not scipy.sparse.issparse(matrix):
         identity = identity.toarray()
     return spectral_radius(leak_rate * matrix + (1.0 - leak_rate) * identity)
+
+
+def recurrent_spectra(model, leading: int | None = None) -> dict[str, np.ndarray]:
+    """Eigenvalues of each recurrent matrix of a model, by block name, sorted by decreasing
+    modulus: RNN {"W_hh": ...}, LSTM {"W_hi", "W_hf", "W_ho", "W_hg"}, ESN {"W": ...}; in the
+    matrix's own dtype. ``leading``: only the largest ones (large sparse reservoirs)."""
+    return {block: eigenvalues(matrix, leading) for block, matrix in model.recurrent_blocks().items()}

@@ -9,6 +9,12 @@ epoch) starts again from the zero state.
 
 A non-finite loss or gradient stops the run: the result records ``diverged`` and the step, which
 is a finding about the configuration, not an error.
+
+Measurements taken during training are probes (callbacks, in minGPT's trainer style): each
+:class:`Probe` may add columns to every row of the training history and act after each update.
+:class:`RecurrentSpectra` (the default) follows the recurrent matrices' spectral radius and
+largest singular value; :class:`GradientRecords` records gradient norms across the timesteps of a
+probe window (gradients.csv) a few times from initialisation to the end.
 """
 
 import logging
@@ -22,7 +28,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from rnnlab import losses, spectral
 from rnnlab.optimisers import CLIPS, OPTIMISERS, clip_gradients
-from rnnlab.tasks import SeriesData
+from rnnlab.tasks.base import SeriesData
 from rnnlab.validation import OneOf, at_least, check_ranges, non_negative, positive, require
 
 log = logging.getLogger(__name__)
@@ -136,14 +142,13 @@ def evaluate(model, stream: Stream, start: int, stop: int, lanes: int = EVALUATI
         length = max(1, min(length, max_steps // lanes))
     x, y, burn_in = stream.lanes(start, stop, lanes, length, burn_in)
     with np.errstate(all="ignore"):
-        outputs, _ = model.predict(stream.features(x, model.float_type))
+        outputs = model.predict(stream.features(x, model.float_type))
         return losses.loss_for(y)(outputs[burn_in:], y[burn_in:])[0]
 
 
 @dataclass
 class TrainingResult:
     history: list = field(default_factory=list)     # rows of training.csv
-    gradients: list = field(default_factory=list)   # rows of gradients.csv
     diverged: bool = False
     diverged_step: int | None = None
     steps_done: int = 0
@@ -159,32 +164,81 @@ def check_windows(config: TrainConfig, train_length: int) -> None:
             f"streams)")
 
 
+class Probe:
+    """A measurement during training. Override what it needs; every hook is optional."""
+
+    def columns(self, model) -> dict:
+        """Extra columns of each row of the history (row 0: at initialisation)."""
+        return {}
+
+    def after_update(self, model, step: int) -> None:
+        """Called after update ``step`` (and with step 0 before the first)."""
+
+    def on_divergence(self, model, step: int) -> None:
+        """Called once when update ``step`` produced a non-finite loss or gradient."""
+
+
+class RecurrentSpectra(Probe):
+    """Columns spectral_radius (the largest over the recurrent blocks), sigma_max and, for models
+    with several blocks (the LSTM), spectral_radius_<block> for each."""
+
+    def columns(self, model) -> dict:
+        spectra = spectral.recurrent_spectra(model)
+        radii = {block: float(np.abs(values[0])) for block, values in spectra.items()}
+        row = {"spectral_radius": max(radii.values()),
+               "sigma_max": max(spectral.largest_singular_value(matrix)
+                                for matrix in model.recurrent_blocks().values())}
+        if len(radii) > 1:
+            row.update({f"spectral_radius_{block}": value for block, value in radii.items()})
+        return row
+
+
+class GradientRecords(Probe):
+    """``rows`` of gradients.csv (:func:`gradient_rows`) at ``records`` steps spread evenly from
+    initialisation to ``steps``, and at a divergence."""
+
+    def __init__(self, stream: Stream, test: tuple[int, int], steps: int, records: int,
+                 window: int):
+        self.stream, self.test, self.window = stream, test, window
+        self.record_at = set(np.linspace(0, steps, records).round().astype(int))
+        self.rows: list[dict] = []
+
+    def after_update(self, model, step: int) -> None:
+        if step in self.record_at:
+            self.rows += gradient_rows(model, self.stream, self.test, self.window, step)
+
+    def on_divergence(self, model, step: int) -> None:
+        self.rows += gradient_rows(model, self.stream, self.test, self.window, step)
+
+
 def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
-          description: str = "training") -> TrainingResult:
+          description: str = "training", probes: tuple | list | None = None) -> TrainingResult:
     """Train ``model`` (built for the stream's sizes) in place on stream[:train_length].
 
-    ``test`` = (start, stop): the steps of the stream scored as test loss on each training.csv row.
+    ``test`` = (start, stop): the steps of the stream scored as test loss on each history row.
+    ``probes``: :class:`Probe` callbacks (default: :class:`RecurrentSpectra`).
     """
     check_windows(config, stream.train_length)
+    probes = (RecurrentSpectra(),) if probes is None else tuple(probes)
     result = TrainingResult()
-    result.history.append(_row(model, stream, test, 0, np.nan, np.nan, np.nan, 0.0))
-    result.gradients += gradient_rows(model, stream, test, config.gradient_window, step=0)
+    result.history.append(_row(model, stream, test, probes, 0, np.nan, np.nan, np.nan, 0.0))
+    for probe in probes:
+        probe.after_update(model, 0)
     with logging_redirect_tqdm(), tqdm(total=config.steps, desc=description, unit="step",
                                        disable=None, leave=False) as progress:
-        _loop(model, stream, config, test, description, result, progress)
+        _loop(model, stream, config, test, description, probes, result, progress)
     if result.diverged:
-        result.gradients += gradient_rows(model, stream, test, config.gradient_window,
-                                          result.diverged_step)
+        for probe in probes:
+            probe.on_divergence(model, result.diverged_step)
     return result
 
 
-def _loop(model, stream, config, test, description, result, progress) -> None:
+def _loop(model, stream, config, test, description, probes, result, progress) -> None:
     """The update loop of :func:`train` (fills ``result``)."""
     x_lanes = as_lanes(stream.inputs[:stream.train_length], config.batch_size)
     y_lanes = as_lanes(stream.targets[:stream.train_length], config.batch_size)
     windows = len(x_lanes) // config.bptt
     optimiser = OPTIMISERS[config.optimiser](momentum=config.momentum)
-    record_at = set(np.linspace(0, config.steps, config.gradient_records).round().astype(int))
     interval = {"loss": [], "norm": [], "clipped": []}
     state = None
     for step in range(1, config.steps + 1):
@@ -208,29 +262,25 @@ def _loop(model, stream, config, test, description, result, progress) -> None:
         for key, value in [("loss", loss), ("norm", norm), ("clipped", clipped)]:
             interval[key].append(value)
         if step % config.rows_every == 0 or step == config.steps:
-            row = _row(model, stream, test, step, *(np.mean(v) for v in interval.values()),
-                       learning_rate)
+            row = _row(model, stream, test, probes, step,
+                       *(np.mean(v) for v in interval.values()), learning_rate)
             result.history.append(row)
             interval = {key: [] for key in interval}
             progress.set_postfix(train=f"{row['train_loss']:.4f}", test=f"{row['test_loss']:.4f}")
             if len(result.history) % 10 == 1 or step == config.steps:   # about ten log lines
                 log.info("step %d/%d: train loss %.4f, test loss %.4f, gradient norm %.3g",
                          step, config.steps, row["train_loss"], row["test_loss"], row["grad_norm"])
-        if step in record_at:
-            result.gradients += gradient_rows(model, stream, test, config.gradient_window, step)
+        for probe in probes:
+            probe.after_update(model, step)
         progress.update()
 
 
-def _row(model, stream, test, step, train_loss, grad_norm, clipped, learning_rate) -> dict:
-    """One row of training.csv: the interval's means, the test loss now, the recurrent spectra."""
-    blocks = model.recurrent_blocks()
-    radii = {label: spectral.spectral_radius(matrix) for label, matrix in blocks.items()}
+def _row(model, stream, test, probes, step, train_loss, grad_norm, clipped, learning_rate) -> dict:
+    """One row of the history: the interval's means, the test loss now, the probes' columns."""
     row = {"step": step, "train_loss": train_loss, "test_loss": evaluate(model, stream, *test),
-           "grad_norm": grad_norm, "fraction_clipped": clipped, "learning_rate": learning_rate,
-           "spectral_radius": max(radii.values()),
-           "sigma_max": max(spectral.largest_singular_value(matrix) for matrix in blocks.values())}
-    if len(radii) > 1:
-        row.update({f"spectral_radius_{label}": value for label, value in radii.items()})
+           "grad_norm": grad_norm, "fraction_clipped": clipped, "learning_rate": learning_rate}
+    for probe in probes:
+        row.update(probe.columns(model))
     return row
 
 

@@ -5,7 +5,7 @@ import hydra
 import pytest
 from hydra import initialize_config_module
 
-from rnnlab.config import register_configs
+from rnnlab.app.schema import register_configs
 
 
 @pytest.fixture

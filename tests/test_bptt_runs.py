@@ -77,7 +77,7 @@ def test_missing_text_file_is_one_line_exit_2(cli, tmp_path):
 
 def test_lstm_on_mackey_glass_predicts_and_runs_free(tmp_path):
     metrics = run_experiment(LSTM(hidden_size=16), MackeyGlassTask(length=1500), seed=0,
-                             out_dir=tmp_path, train=TrainConfig(steps=1000, bptt=20, batch_size=16))
+                             out_dir=tmp_path, train=TrainConfig(steps=1000, bptt=20, batch_size=16)).metrics
     assert metrics["one_step_nrmse"] < 0.3          # far better than predicting the mean (1.0)
     assert np.isfinite(metrics["free_run_nrmse"])
     series = pd.read_csv(tmp_path / "series.csv")
@@ -89,7 +89,7 @@ def test_lstm_on_mackey_glass_predicts_and_runs_free(tmp_path):
 def test_chars_loss_at_initialisation_is_ln_v_and_samples_use_the_vocabulary(tmp_path):
     task = CharsTask(length=20_000, sample_length=50)
     metrics = run_experiment(RNN(hidden_size=8), task, seed=0, out_dir=tmp_path,
-                             train=TrainConfig(steps=20, bptt=10, batch_size=8))
+                             train=TrainConfig(steps=20, bptt=10, batch_size=8)).metrics
     assert metrics["initial_test_loss"] == pytest.approx(math.log(8), rel=0.01)
     assert metrics["theory_uniform"] == pytest.approx(math.log(8))
     assert metrics["theory_entropy_rate"] < metrics["theory_unigram"] < metrics["theory_uniform"]
@@ -99,7 +99,7 @@ def test_chars_loss_at_initialisation_is_ln_v_and_samples_use_the_vocabulary(tmp
 
 def test_esn_on_echo_scores_its_clipped_readout_against_theory(tmp_path):
     metrics = run_experiment(ESN(units=100, feedback_scaling=0.0, leak_rate=1.0), EchoTask(
-        train_steps=20_000, test_steps=5_000), seed=0, out_dir=tmp_path)
+        train_steps=20_000, test_steps=5_000), seed=0, out_dir=tmp_path).metrics
     assert metrics["test_cross_entropy"] < metrics["theory_no_lag"] - 0.05
     assert metrics["test_cross_entropy"] > metrics["theory_lags_3_8"] - 0.02
     assert (tmp_path / "spectrum.png").exists()
@@ -109,7 +109,7 @@ def test_same_seed_same_training_numbers(tmp_path):
     runs = []
     for name in ("a", "b"):
         metrics = run_experiment(RNN(hidden_size=4), EchoTask(train_steps=5000, test_steps=1000),
-                                 seed=3, out_dir=tmp_path / name, train=TrainConfig(steps=30))
+                                 seed=3, out_dir=tmp_path / name, train=TrainConfig(steps=30)).metrics
         metrics.pop("wall_time_s")
         runs.append(metrics)
     assert runs[0] == runs[1]

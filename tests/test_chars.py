@@ -4,8 +4,10 @@ import math
 import numpy as np
 import pytest
 
-from rnnlab.tasks import chars
-from rnnlab.tasks.chars import CharsTask, MarkovChain, conditional_entropy, random_markov_chain
+from rnnlab.tasks import markov
+from rnnlab.tasks.chars import CharsTask
+from rnnlab.tasks.information import conditional_entropy
+from rnnlab.tasks.markov import MarkovChain, random_markov_chain
 from rnnlab.validation import ConfigError
 
 
@@ -44,7 +46,7 @@ def test_stationary_distribution_sums_to_one_and_is_invariant():
 def test_power_iteration_for_many_contexts_agrees_with_the_dense_solve(monkeypatch):
     chain = random_markov_chain(4, 5, 0.5, np.random.default_rng(4))  # 1024 contexts: dense
     dense = chain.stationary_distribution()
-    monkeypatch.setattr(chars, "DENSE_CONTEXTS", 10)
+    monkeypatch.setattr(markov, "DENSE_CONTEXTS", 10)
     np.testing.assert_allclose(chain.stationary_distribution(), dense, rtol=0, atol=1e-13)
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rnnlab.config import checked_objects, objects_from_config
-from rnnlab.experiment import run_experiment
+from rnnlab.app.preflight import check_config
+from rnnlab.app.schema import objects_from_config
+from rnnlab.experiments import run_experiment
 from rnnlab.validation import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +58,7 @@ def test_outputs_go_under_outputs_of_the_working_directory(cli, tmp_path):
 def test_out_of_range_values_are_refused_with_key_value_and_allowed(compose, override, message):
     cfg = compose(override)
     with pytest.raises(ConfigError) as error:
-        checked_objects(cfg)
+        check_config(cfg)
     assert str(error.value) == message
 
 
@@ -102,12 +103,12 @@ def test_same_config_and_seed_give_identical_numbers(compose, tmp_path):
     runs = []
     for name in ("first", "second"):
         objects = objects_from_config(cfg)
-        metrics = run_experiment(**objects, out_dir=tmp_path / name)
+        metrics = run_experiment(**objects, out_dir=tmp_path / name).metrics
         metrics.pop("wall_time_s")
         runs.append(metrics)
     assert runs[0] == runs[1]
     assert (tmp_path / "first/series.csv").read_bytes() == (tmp_path / "second/series.csv").read_bytes()
-    other = run_experiment(**{**objects, "seed": cfg.seed + 1}, out_dir=tmp_path / "other")
+    other = run_experiment(**{**objects, "seed": cfg.seed + 1}, out_dir=tmp_path / "other").metrics
     assert other["one_step_nrmse"] != runs[0]["one_step_nrmse"]
 
 

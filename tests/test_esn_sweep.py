@@ -6,10 +6,12 @@ import pandas as pd
 import pytest
 
 from rnnlab import ESN, MackeyGlassTask, SineTask
-from rnnlab.esn_sweep import (DYNAMICS_COLUMNS, GRID_COLUMNS, advance,
-                              memory_function, run_esn_sweep, summarise, sweep)
+from rnnlab import ESNSweepConfig, run_experiment
+from rnnlab.analyses.esn_sweep import DYNAMICS_COLUMNS, GRID_COLUMNS, summarise, sweep
+from rnnlab.analyses.reservoir_dynamics import memory_functions
+from rnnlab.analyses.scoring import first_zero_crossing
 from rnnlab.models.esn import random_reservoir
-from rnnlab.runners.scoring import first_zero_crossing
+from rnnlab.models.reservoir import advance
 from rnnlab.tasks import SeriesData
 
 MACKEY_GLASS = MackeyGlassTask(length=1200, free_run_steps=50)  # 600 fit, 600 test steps
@@ -27,7 +29,7 @@ def sine_data():
 
 
 def plain_fit(model: ESN, task, data) -> tuple[dict, ESN]:
-    """What rnnlab.runners.reservoir does for one model: fit, predict, generate, score."""
+    """What a training run (kind=train) does for one model: fit, predict, generate, score."""
     model = model.fit(data.u_train, data.y_train)
     one_step = model.predict(data.u_test, data.y_test)
     free_run = model.generate(data.u_test[:data.free_run_length], steps=data.free_run_length)
@@ -52,7 +54,7 @@ def test_grid_points_equal_plain_esn_fits(case, mackey_glass_data, sine_data):
         leak_rates, input_scalings = [0.5, 1.0], [0.5, 0.25]
     seed = (lambda: np.random.default_rng(7)) if "Generator" in case else (lambda: model.seed)
     rows = sweep(model.with_seed(seed()), task, data, [0.4, 0.8, 1.6], leak_rates,
-                 input_scalings, memory_capacity=False)
+                 input_scalings, memory_capacity=False).to_dict("records")
     assert len(rows) == 3 * len(leak_rates) * (len(input_scalings) if input_scalings else 1)
     for row in rows:
         plain = dataclasses.replace(model, spectral_radius=row["spectral_radius"],
@@ -89,7 +91,7 @@ def test_memory_capacity_is_at_most_n_and_largest_near_rho_one():
     W = random_reservoir(N, 0.2, 1.0, rng)
     weights, bias = rng.uniform(-0.5, 0.5, (N, 1)), rng.uniform(-0.2, 0.2, N)
     radii = np.array([0.1, 0.9])
-    capacity = memory_function(W, radii, np.ones(2), np.repeat(weights, 2, axis=1), bias,
+    capacity = memory_functions(W, radii, np.ones(2), np.repeat(weights, 2, axis=1), bias,
                                np.random.default_rng(2)).sum(axis=1)
     assert np.all(capacity <= N)
     assert capacity[1] > 1.5 * capacity[0]
@@ -104,7 +106,7 @@ def test_linear_reservoir_memory_capacity_approaches_n():
     rng = np.random.default_rng(3)
     orthogonal = np.linalg.qr(rng.standard_normal((N, N)))[0]
     weights = rng.uniform(-1.0, 1.0, (N, 1))
-    capacity = memory_function(orthogonal, np.array([0.9]), np.ones(1), weights, np.zeros(N),
+    capacity = memory_functions(orthogonal, np.array([0.9]), np.ones(1), weights, np.zeros(N),
                                np.random.default_rng(4), activation="linear").sum()
     assert 0.9 * N < capacity <= N
 
@@ -135,8 +137,9 @@ def mackey_glass_sweep(tmp_path_factory, mackey_glass_data):
     out_dir = tmp_path_factory.mktemp("sweep")
     model = ESN(units=30, spectral_radius=1.0, leak_rate=1.0, connectivity=0.2, noise=0.0,
                 ridge=1e-8, washout=50, seed=0)
-    summary = run_esn_sweep(model, MACKEY_GLASS, mackey_glass_data, [0.5, 0.9, 1.3],
-                            leak_rates=[0.5, 1.0], input_scalings=None, out_dir=out_dir)
+    summary = run_experiment(model, MACKEY_GLASS, seed=0, out_dir=out_dir, kind="esn_sweep",
+                             esn_sweep=ESNSweepConfig(spectral_radii=[0.5, 0.9, 1.3],
+                                                      leak_rates=[0.5, 1.0])).metrics
     return model, summary, out_dir
 
 
@@ -204,6 +207,6 @@ def test_batches_of_grid_points_give_the_same_rows(monkeypatch, sine_data):
     # memory capacity's nearly unregularised solve may round differently in another buffer.)
     model = ESN(units=20, connectivity=0.2, seed=5)
     args = (model, SINE, sine_data, [0.5, 1.0, 1.2], [0.5, 1.0], None)
-    together = pd.DataFrame(sweep(*args))
-    monkeypatch.setattr("rnnlab.esn_sweep.MEMORY_BUDGET_BYTES", 1)  # one grid point per batch
-    pd.testing.assert_frame_equal(pd.DataFrame(sweep(*args)), together, rtol=1e-9, atol=0)
+    together = sweep(*args)
+    monkeypatch.setattr("rnnlab.analyses.reservoir_dynamics.MEMORY_BUDGET_BYTES", 1)  # one per batch
+    pd.testing.assert_frame_equal(sweep(*args), together, rtol=1e-9, atol=0)

@@ -5,7 +5,7 @@ import pandas as pd
 
 def test_esn_sweep_preset_writes_one_row_per_radius_and_mc_stays_below_n(cli, tmp_path):
     result = cli("experiment=esn_sweep", "task=mackey_glass", "task.length=2000",
-                 "model.units=60", "sweep.spectral_radii=[0.3,0.9,1.2]", "hydra.run.dir=run")
+                 "model.units=60", "esn_sweep.spectral_radii=[0.3,0.9,1.2]", "hydra.run.dir=run")
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(tmp_path / "run/sweep.csv")
     assert table["spectral_radius"].tolist() == [0.3, 0.9, 1.2]
@@ -31,7 +31,7 @@ def test_esn_sweep_refuses_other_models_and_classification_tasks(cli, tmp_path):
 
 
 def test_sweep_lists_are_checked(cli, tmp_path):
-    result = cli("experiment=esn_sweep", "sweep.spectral_radii=[]", "hydra.run.dir=run")
+    result = cli("experiment=esn_sweep", "esn_sweep.spectral_radii=[]", "hydra.run.dir=run")
     assert result.returncode == 2
-    assert result.stderr.strip() == ("rnnlab: error: sweep.spectral_radii=[] is out of range: "
+    assert result.stderr.strip() == ("rnnlab: error: esn_sweep.spectral_radii=[] is out of range: "
                                      "allowed a non-empty list of numbers > 0")

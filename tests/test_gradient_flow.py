@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rnnlab import LSTM, RNN
-from rnnlab.gradient_flow import gradient_flow, jacobian_norms
+from rnnlab.analyses.gradient_flow import gradient_flow, jacobian_norms
 
 RADII = [0.6, 0.9, 1.1, 1.4]
 
@@ -81,28 +81,31 @@ def test_toy_preset_relu_rate_is_ln_rho_plus_a_constant_and_vanishes_below_one(c
 def test_gradient_flow_needs_a_trained_by_gradient_model(cli, tmp_path):
     result = cli("experiment=gradient_flow", "model=esn", "hydra.run.dir=run")
     assert result.returncode == 2
-    assert result.stderr == ("rnnlab: error: experiment=gradient_flow sets hidden_size, which ESN "
-                             "does not have: this preset cannot run with that model or task\n")
+    assert result.stderr == ("rnnlab: error: model.hidden_size is not a key of this config, but a "
+                             "config file sets it (experiment=gradient_flow, model=esn): that "
+                             "preset cannot run with this model or task; allowed units, "
+                             "spectral_radius, leak_rate, connectivity, input_scaling, "
+                             "bias_scaling, feedback_scaling, ridge, noise, washout\n")
     assert not (tmp_path / "run").exists()
 
 
 def test_gradient_flow_of_an_esn_is_refused_by_the_check(compose):
-    from rnnlab.config import checked_objects
+    from rnnlab.app.preflight import check_config
     from rnnlab.validation import ConfigError
     with pytest.raises(ConfigError, match="^model=esn cannot run kind=gradient_flow: allowed "
                                           "model=rnn, model=lstm"):
-        checked_objects(compose("kind=gradient_flow", "model=esn"))
+        check_config(compose("kind=gradient_flow", "model=esn"))
 
 
 def test_trained_option_measures_again_after_training_at_each_rho(tmp_path):
-    from rnnlab import TrainConfig, run_experiment
-    from rnnlab.experiment import SweepConfig
+    from rnnlab import GradientFlowConfig, TrainConfig, run_experiment
     from rnnlab.tasks import EchoTask
     metrics = run_experiment(RNN(hidden_size=8), EchoTask(train_steps=20_000, test_steps=5_000),
                              seed=0, out_dir=tmp_path, kind="gradient_flow",
                              train=TrainConfig(steps=60, bptt=5, batch_size=16),
-                             sweep=SweepConfig(spectral_radii=[0.7, 1.3], window=20,
-                                               sequences=8, trained=True))
+                             gradient_flow=GradientFlowConfig(spectral_radii=[0.7, 1.3],
+                                                              window=20, sequences=8,
+                                                              trained=True)).metrics
     rates = pd.read_csv(tmp_path / "rates.csv")
     assert rates["when"].tolist() == ["init", "init", "trained", "trained"]
     init, trained = rates[rates["when"] == "init"], rates[rates["when"] == "trained"]

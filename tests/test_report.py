@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import rnnlab.report as report
-from rnnlab.report import collect, main, write_report_tables
+import rnnlab.report.runs as report
+from rnnlab.report import collect, write_report_tables
+from rnnlab.report.__main__ import main
+from rnnlab.report.page import headline_metric
 
 # (job, model, bptt, seed) -> test_loss, train_loss; hand-picked numbers for the summary check
 LOSSES = {
@@ -46,7 +48,7 @@ def multirun(tmp_path):
     for (job, model, bptt, seed), (test_loss, train_loss) in LOSSES.items():
         make_run(root / job, overrides_of(model, bptt, seed),
                  metrics={"kind": "train", "model": model, "task": "echo", "seed": seed,
-                          "train_loss": train_loss, "test_loss": test_loss,
+                          "headline_metric": "test_loss", "train_loss": train_loss, "test_loss": test_loss,
                           "diverged": False, "diverged_step": np.nan, "steps_done": 50},
                  training={"step": [0, 1, 2], "train_loss": [np.nan, 0.7, 0.6],
                            "test_loss": [0.69, 0.68, test_loss]})
@@ -171,3 +173,11 @@ def test_cli_bad_path_exits_2_with_one_line(tmp_path, make):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rnnlab.report: error: ")
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_the_page_plots_the_metric_the_runs_name_as_their_headline(multirun):
+    runs = collect(multirun).runs
+    assert headline_metric(runs) == "test_loss"
+    assert headline_metric(runs.drop(columns="headline_metric")) is None
+    runs["headline_metric"] = "no_such_metric"   # named, but not reported: nothing to plot
+    assert headline_metric(runs) is None

@@ -1,16 +1,26 @@
 """Multirun sweeps: every job is checked before any starts; a failing job does not stop the rest."""
 
+import hydra
 import pandas as pd
+from hydra import initialize_config_module
 
-from rnnlab.config import sweep_points
+from rnnlab.app.preflight import grid_jobs
+from rnnlab.app.schema import register_configs
 
 
 def test_r2rt_preset_expands_to_its_eighteen_jobs_and_the_command_line_wins():
-    jobs = sweep_points(["experiment=r2rt"])
+    register_configs()
+    with initialize_config_module(version_base="1.3", config_module="rnnlab.conf"):
+        params = hydra.compose("config", overrides=["experiment=r2rt"],
+                               return_hydra_config=True).hydra.sweeper.params
+    jobs = grid_jobs(["experiment=r2rt"], params)
     assert len(jobs) == 18
     combos = {tuple(sorted(o for o in job if not o.startswith("experiment="))) for job in jobs}
     assert ("model=lstm", "r2rt=bptt10", "seed=2") in combos and len(combos) == 18
-    assert len(sweep_points(["experiment=r2rt", "seed=0", "model=lstm"])) == 3
+    assert len(grid_jobs(["experiment=r2rt", "seed=0", "model=lstm"], params)) == 3
+    assert grid_jobs(["seed=range(2)", "model=rnn,lstm"], None) == [
+        ["seed=0", "model=rnn"], ["seed=0", "model=lstm"], ["seed=1", "model=rnn"],
+        ["seed=1", "model=lstm"]]
 
 
 def test_a_bad_value_in_any_job_stops_the_sweep_before_it_starts(cli, tmp_path):

@@ -3,7 +3,7 @@ import pytest
 
 from rnnlab import ConfigError, MackeyGlassTask, SineTask
 from rnnlab.tasks.mackey_glass import mackey_glass
-from rnnlab.tasks.series import nrmse
+from rnnlab.tasks.base import nrmse
 
 
 def test_nrmse_is_zero_for_a_perfect_and_one_for_a_mean_prediction():

@@ -6,7 +6,8 @@ import pytest
 from rnnlab import LSTM, RNN, ConfigError, TrainConfig, train
 from rnnlab.optimisers import OPTIMISERS, clip_gradients
 from rnnlab.tasks.echo import EchoTask
-from rnnlab.training import Stream, as_lanes, evaluate
+from rnnlab.training import (GradientRecords, Probe, RecurrentSpectra, Stream, as_lanes,
+                             evaluate)
 
 
 def one_step(name: str, p: float, g: float, steps: int = 1, lr: float = 0.1) -> float:
@@ -76,13 +77,45 @@ def test_truncated_bptt_learns_what_the_window_reaches():
 def test_training_rows_and_gradient_records_have_the_documented_shape():
     stream, test = echo_stream(train_steps=20_000, test_steps=5_000)
     model = LSTM(hidden_size=3, seed=1).build(1, 2)
-    result = train(model, stream, TrainConfig(steps=40, bptt=4, batch_size=8, log_every=10,
-                                              gradient_records=3, gradient_window=12), test)
+    gradients = GradientRecords(stream, test, steps=40, records=3, window=12)
+    result = train(model, stream, TrainConfig(steps=40, bptt=4, batch_size=8, log_every=10), test,
+                   probes=[RecurrentSpectra(), gradients])
     assert [row["step"] for row in result.history] == [0, 10, 20, 30, 40]
     assert {"spectral_radius_W_hf", "fraction_clipped", "learning_rate"} <= set(result.history[1])
-    assert sorted({row["step"] for row in result.gradients}) == [0, 20, 40]
-    lags = [row["lag"] for row in result.gradients if row["step"] == 0]
+    assert sorted({row["step"] for row in gradients.rows}) == [0, 20, 40]
+    lags = [row["lag"] for row in gradients.rows if row["step"] == 0]
     assert lags == list(range(11, -1, -1))
+
+
+def test_a_probe_adds_its_columns_and_sees_every_update_and_the_divergence():
+    class Counting(Probe):
+        def __init__(self):
+            self.updates, self.diverged_at = [], None
+
+        def columns(self, model):
+            return {"w_hh_sum": float(model.params["W_hh"].sum())}
+
+        def after_update(self, model, step):
+            self.updates.append(step)
+
+        def on_divergence(self, model, step):
+            self.diverged_at = step
+
+    stream, test = echo_stream(train_steps=20_000, test_steps=5_000)
+    model = RNN(hidden_size=4, seed=0).build(1, 2)
+    probe = Counting()
+    result = train(model, stream, TrainConfig(steps=12, bptt=4, batch_size=8, log_every=6), test,
+                   probes=[probe])
+    assert probe.updates == list(range(13)) and probe.diverged_at is None
+    assert [row["w_hh_sum"] for row in result.history][-1] == float(model.params["W_hh"].sum())
+    assert "spectral_radius" not in result.history[0]   # only the probes asked for
+    diverging = RNN(hidden_size=8, activation="linear", init="orthogonal", spectral_radius=3.0,
+                    seed=0).build(1, 2)
+    probe = Counting()
+    result = train(diverging, stream, TrainConfig(steps=200, bptt=50, batch_size=4, clip="none",
+                                                  optimiser="sgd", learning_rate=1e3), test,
+                   probes=[probe])
+    assert probe.diverged_at == result.diverged_step and probe.updates[-1] == result.steps_done
 
 
 def test_a_diverging_run_stops_cleanly_and_says_where():

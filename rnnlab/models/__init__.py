@@ -1,4 +1,14 @@
-"""Models, by the name used on the command line (``model=NAME``)."""
+"""Models (plain numpy, no files): a reservoir family and a family trained by exact BPTT.
+
+- ``reservoir``: :class:`ESN` (esn.py), a fixed random reservoir and a ridge readout; the state
+  update is the one kernel in reservoir.py, which advances K reservoirs at once (a sweep).
+- ``recurrent``: :class:`RNN` (rnn.py) and :class:`LSTM` (lstm.py), each its forward and
+  backward pass side by side, sharing the initialisation, readout and loss (recurrent.py).
+
+Every model: ``predict`` is the teacher-forced (or input-driven) output, ``generate`` the free
+run, ``recurrent_blocks()`` its recurrent matrices. Listed by the name used on the command line
+(``model=NAME``); a model's ``family`` says how an experiment trains it.
+"""
 
 from rnnlab.models.esn import ESN
 from rnnlab.models.lstm import LSTM

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse
 
 from rnnlab import spectral
+from rnnlab.models.reservoir import ClosedLoop, advance
 from rnnlab.ridge import fit_ridge
 from rnnlab.validation import Range, at_least, check_ranges, fraction, non_negative, positive
 
@@ -49,7 +50,7 @@ def random_reservoir(units: int, connectivity: float, spectral_radius: float,
     return weights * (spectral_radius / radius)
 
 
-def _as_series(values, name: str, length: int | None = None) -> np.ndarray:
+def as_series(values, name: str, length: int | None = None) -> np.ndarray:
     """(T, D) float64 view of ``values``; None means no features, (length, 0)."""
     if values is None:
         if length is None:
@@ -72,8 +73,9 @@ class ESN:
     """Echo state network estimator (scikit-learn style: fit / predict / generate).
 
     Learned attributes (after :meth:`fit`): ``W_`` (sparse (N, N)), ``W_in_`` (N, 1 + D_in),
-    ``W_fb_`` (N, D_out), ``W_out_`` (D_out, 1 + D_in + N), and ``state_`` / ``last_output_``:
-    where fitting left the reservoir, from which predict/generate continue. The measured
+    ``W_fb_`` (N, D_out), ``noise_rng_`` (the state-noise stream), ``W_out_`` (D_out, 1 + D_in + N),
+    and ``state_`` / ``last_output_``: where fitting left the reservoir, from which
+    predict/generate continue. The state update is :func:`rnnlab.models.reservoir.advance`. The measured
     ``spectral_radius_``, ``largest_singular_value_`` and ``effective_spectral_radius_`` of W
     are computed on first access (they cost a few eigensolves that fitting does not need).
     """
@@ -91,6 +93,7 @@ class ESN:
     seed: int | np.random.Generator | None = None
 
     name: ClassVar[str] = "esn"
+    family: ClassVar[str] = "reservoir"
     rules: ClassVar[dict[str, Range]] = {
         "units": at_least(1),
         "spectral_radius": positive(),
@@ -114,29 +117,34 @@ class ESN:
         then fit W_out by ridge regression on the states after ``washout`` steps."""
         self.check()
         washout = self.washout if washout is None else washout
-        y = _as_series(y, "y")
-        u = _as_series(u, "u", length=y.shape[0])
+        y = as_series(y, "y")
+        u = as_series(u, "u", length=y.shape[0])
         if not 0 <= washout < y.shape[0]:
             raise ValueError(f"washout={washout} must be in [0, {y.shape[0]}) "
                              f"(the number of training steps)")
-        self._init_weights(u.shape[1], y.shape[1])
+        self.draw_weights(u.shape[1], y.shape[1])
         # One (T, D_in + N) buffer holds the readout's features [u, x]: the state columns first
-        # receive the drive, which _run overwrites in place with the states (T*N is the big cost).
+        # receive the drive, which the update overwrites in place with the states (T*N is the
+        # big cost).
         features = np.empty((y.shape[0], u.shape[1] + self.units))
         features[:, :u.shape[1]] = u
-        drive = self._drive(u, np.vstack([np.zeros((1, y.shape[1])), y[:-1]]),
-                            out=features[:, u.shape[1]:])
-        if self.noise > 0:
-            drive += self.noise * self._noise_rng.standard_normal(drive.shape)
-        states = self._run(np.zeros(self.units), drive)
-        self.state_, self.last_output_ = states[-1].copy(), y[-1].copy()
-        weights, bias = fit_ridge(features[washout:], y[washout:], self.ridge,
-                                  overwrite_features=True)
-        self.W_out_ = np.hstack([bias[:, None], weights.T])
+        drive = self.drive(u, previous_outputs(np.zeros(y.shape[1]), y),
+                           out=features[:, u.shape[1]:])
+        noise = self.state_noise(y.shape[0])
+        if noise is not None:
+            drive += noise
+        state, _ = advance(self.W_, [1.0], [self.leak_rate], np.zeros((self.units, 1)),
+                           drive[None])
+        self.state_, self.last_output_ = state[:, 0], y[-1].copy()
+        self.W_out_ = fit_readout(features[washout:], y[washout:], self.ridge)
         return self
 
-    def _init_weights(self, input_dim: int, output_dim: int) -> None:
-        reservoir_rng, input_rng, feedback_rng, self._noise_rng = (
+    def draw_weights(self, input_dim: int, output_dim: int) -> "ESN":
+        """Draw W, W_in, W_fb and the state-noise stream from ``seed`` (what fit does first).
+
+        Four independent child streams of default_rng(seed), in this order: W, W_in, W_fb, noise.
+        """
+        reservoir_rng, input_rng, feedback_rng, self.noise_rng_ = (
             np.random.default_rng(self.seed).spawn(4))
         N = self.units
         self.W_ = random_reservoir(N, self.connectivity, self.spectral_radius, reservoir_rng)
@@ -146,54 +154,64 @@ class ESN:
         self.W_fb_ = self.feedback_scaling * feedback_rng.uniform(-1.0, 1.0, (N, output_dim))
         for measured in ("spectral_radius_", "largest_singular_value_", "effective_spectral_radius_"):
             self.__dict__.pop(measured, None)  # forget a previous fit's cached values
+        return self
+
+    def sharing_reservoir(self, leak_rate: float, input_scaling: float) -> "ESN":
+        """A copy with another leak rate and input scaling that keeps this model's drawn W, W_fb
+        and noise stream; W_in's input columns are multiplied by input_scaling / self.input_scaling
+        (exactly the draw times input_scaling when this model's input_scaling is 1)."""
+        self.check_drawn()
+        esn = dataclasses.replace(self, leak_rate=leak_rate, input_scaling=input_scaling)
+        esn.W_, esn.W_fb_, esn.noise_rng_ = self.W_, self.W_fb_, self.noise_rng_
+        esn.W_in_ = self.W_in_.copy()
+        esn.W_in_[:, 1:] *= input_scaling / self.input_scaling
+        return esn
+
+    def state_noise(self, steps: int) -> np.ndarray | None:
+        """xi(t) for ``steps`` steps of fitting, (steps, N), from the noise stream; None if noise=0."""
+        if self.noise == 0:
+            return None
+        return self.noise * self.noise_rng_.standard_normal((steps, self.units))
 
     @functools.cached_property
     def spectral_radius_(self) -> float:
-        self._check_fitted()
+        self.check_drawn()
         return spectral.spectral_radius(self.W_)
 
     @functools.cached_property
     def largest_singular_value_(self) -> float:
-        self._check_fitted()
+        self.check_drawn()
         return spectral.largest_singular_value(self.W_)
 
     @functools.cached_property
     def effective_spectral_radius_(self) -> float:
-        self._check_fitted()
+        self.check_drawn()
         return spectral.effective_spectral_radius(self.W_, self.leak_rate)
 
+    def recurrent_blocks(self) -> dict[str, scipy.sparse.csr_array]:
+        """The recurrent matrix by name: {"W": W}."""
+        self.check_drawn()
+        return {"W": self.W_}
+
     # ------------------------------------------------------------- the reservoir
-    def _drive(self, u: np.ndarray, previous_outputs: np.ndarray | None,
-               out: np.ndarray | None = None) -> np.ndarray:
-        """Everything in the tanh argument except W x: W_in [1; u(t)] + W_fb y(t-1), (T, N)."""
+    def drive(self, u: np.ndarray, previous_outputs: np.ndarray | None,
+              out: np.ndarray | None = None) -> np.ndarray:
+        """Everything in the tanh argument except W x and the noise: W_in [1; u(t)] + W_fb y(t-1),
+        (T, N); previous_outputs (T, D_out) are the y(t-1), or None for none."""
         drive = np.matmul(u, self.W_in_[:, 1:].T, out=out)
         drive += self.W_in_[:, 0]
         if previous_outputs is not None and self.feedback_scaling > 0:
             drive += previous_outputs @ self.W_fb_.T
         return drive
 
-    def _step(self, state: np.ndarray, drive: np.ndarray) -> np.ndarray:
-        """One update x(t) = (1 - a) x(t-1) + a tanh(W x(t-1) + drive(t)); state, drive: (N,)."""
-        activation = self.W_ @ state
-        activation += drive
-        np.tanh(activation, out=activation)
-        if self.leak_rate == 1.0:
-            return activation
-        return (1.0 - self.leak_rate) * state + self.leak_rate * activation
-
-    def _run(self, state: np.ndarray, drive: np.ndarray) -> np.ndarray:
-        """States x(1..T) from x(0) = state under a precomputed drive (T, N), written over the
-        drive row by row (each row is read before it is replaced); returns that array."""
-        for t in range(drive.shape[0]):
-            state = self._step(state, drive[t])
-            drive[t] = state
-        return drive
-
-    def _readout(self, u: np.ndarray, states: np.ndarray) -> np.ndarray:
-        return self.W_out_[:, 0] + np.hstack([u, states]) @ self.W_out_[:, 1:].T
-
     # ----------------------------------------------------------------- using it
-    def _check_fitted(self) -> None:
+    def check_drawn(self) -> None:
+        """Raise RuntimeError unless the weights are drawn (by fit or draw_weights)."""
+        if not hasattr(self, "W_"):
+            raise RuntimeError("this ESN has no weights yet: call fit(u, y) (or draw_weights) first")
+
+    def check_fitted(self) -> None:
+        """Raise RuntimeError unless the readout is fitted."""
         if not hasattr(self, "W_out_"):
             raise RuntimeError("this ESN is not fitted yet: call fit(u, y) first")
 
@@ -203,40 +221,50 @@ class ESN:
         With output feedback, y (T, D_out) are the true outputs to feed back (teacher forcing),
         so each prediction is one step ahead. For a free run use :meth:`generate`.
         """
-        self._check_fitted()
+        self.check_fitted()
         has_feedback = self.feedback_scaling > 0
         if has_feedback and y is None:
             raise ValueError("this ESN has output feedback: predict(u, y) needs the true outputs "
                              "y to feed back; use generate(u) for a free run")
         if y is not None:
-            y = _as_series(y, "y")
-            u = _as_series(u, "u", length=y.shape[0])
+            y = as_series(y, "y")
+            u = as_series(u, "u", length=y.shape[0])
         else:
-            u = _as_series(u, "u")
+            u = as_series(u, "u")
             y = np.zeros((u.shape[0], self.W_fb_.shape[1]))
-        previous_outputs = np.vstack([self.last_output_[None, :], y[:-1]])
-        states = self._run(self.state_, self._drive(u, previous_outputs))
-        return self._readout(u, states)
+        states = self.drive(u, previous_outputs(self.last_output_, y))
+        advance(self.W_, [1.0], [self.leak_rate], self.state_[:, None], states[None])
+        return readout(self.W_out_, np.hstack([u, states]))
 
     def generate(self, u=None, steps: int | None = None) -> np.ndarray:
         """Free run (T, D_out): the network's own output y(t-1) is fed back, from where fit ended.
 
         u: inputs (T, D_in), or None with ``steps`` for a network without inputs.
         """
-        self._check_fitted()
-        u = _as_series(u, "u", length=steps)
-        W_fb = self.W_fb_
-        input_drive = self._drive(u, None)
-        readout_bias, readout_inputs, readout_states = (
-            self.W_out_[:, 0], self.W_out_[:, 1:1 + u.shape[1]], self.W_out_[:, 1 + u.shape[1]:])
-        state, output = self.state_, self.last_output_
-        outputs = np.empty((u.shape[0], W_fb.shape[1]))
-        for t in range(u.shape[0]):
-            state = self._step(state, input_drive[t] + W_fb @ output)
-            output = readout_bias + readout_inputs @ u[t] + readout_states @ state
-            outputs[t] = output
-        return outputs
+        self.check_fitted()
+        u = as_series(u, "u", length=steps)
+        loop = ClosedLoop([self.W_out_], self.W_fb_, u, self.last_output_[None])
+        advance(self.W_, [1.0], [self.leak_rate], self.state_[:, None], self.drive(u, None)[None],
+                closed_loop=loop)
+        return loop.outputs[0]
 
     def with_seed(self, seed) -> "ESN":
         """A copy with another seed (int or numpy Generator), unfitted."""
         return dataclasses.replace(self, seed=seed)
+
+
+def previous_outputs(first: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """y(t-1) for t = 0..T-1: ``first`` (D_out,), then y(0..T-2); (T, D_out)."""
+    return np.vstack([first[None, :], y[:-1]])
+
+
+def fit_readout(features: np.ndarray, targets: np.ndarray, ridge: float) -> np.ndarray:
+    """W_out (D_out, 1 + F) = [bias | weights^T] by ridge regression of targets (T, D_out) on
+    features (T, F) = [u, x], the bias unpenalised; ``features`` is centred in place."""
+    weights, bias = fit_ridge(features, targets, ridge, overwrite_features=True)
+    return np.hstack([bias[:, None], weights.T])
+
+
+def readout(W_out: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """y(t) = W_out [1; u(t); x(t)] for every row of features (T, D_in + N) -> (T, D_out)."""
+    return W_out[:, 0] + features @ W_out[:, 1:].T

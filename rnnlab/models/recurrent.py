@@ -38,6 +38,7 @@ class Recurrent:
     seed: int | np.random.Generator | None = None
 
     name: ClassVar[str] = ""
+    family: ClassVar[str] = "recurrent"
     rules: ClassVar[dict] = {
         "hidden_size": at_least(1),
         "init": OneOf(INITS),
@@ -94,6 +95,17 @@ class Recurrent:
                 in zip(self.recurrent_labels, self._recurrent_names())}
 
     @property
+    def description(self) -> str:
+        """The model's name, with what distinguishes it (the RNN's activation)."""
+        return self.name
+
+    @property
+    def derivative_bound(self) -> float | None:
+        """gamma, a bound on |f'| of the recurrent nonlinearity (Pascanu et al. 2013: long-term
+        gradients vanish when sigma_max(W_hh) < 1 / gamma); None where no such bound applies."""
+        return None
+
+    @property
     def float_type(self):
         return DTYPES[self.dtype]
 
@@ -112,14 +124,30 @@ class Recurrent:
             raise ValueError(f"inputs must have shape (T, B, {self.input_size}); got {x.shape}")
         return x
 
-    def predict(self, x, state=None):
-        """Outputs (T, B, O) (logits or regression values) and the final state."""
+    def predict(self, x, state=None) -> np.ndarray:
+        """Outputs (T, B, O) (logits or regression values) driven by inputs x (T, B, D), from
+        ``state`` (None: zeros). To continue from where it ends, use :meth:`run`."""
+        return self.run(x, state)[0]
+
+    def run(self, x, state=None):
+        """:meth:`predict`, and the final state: (outputs (T, B, O), state)."""
         x = self._as_inputs(x)
         hidden, final_state, _ = self.forward(x, self._state_or_zero(state, x.shape[1]))
-        return self._readout(hidden), final_state
+        return self.readout(hidden), final_state
 
-    def _readout(self, hidden: np.ndarray) -> np.ndarray:
-        return hidden @ self.params["W_hy"].T + self.params["b_y"]   # (T, B, O)
+    def generate(self, steps: int, next_input, state=None):
+        """Free run of one sequence: the input of step t is ``next_input(t, y_{t-1})`` (D,), with
+        y_{-1} = None, so each output can be fed back (a regression closed loop) or sampled from
+        (text). Returns (outputs (steps, O) float64, final state)."""
+        outputs, output = np.empty((steps, self.output_size)), None
+        for t in range(steps):
+            y, state = self.run(next_input(t, output)[None, None, :], state)
+            outputs[t] = output = y[0, 0]
+        return outputs, state
+
+    def readout(self, hidden: np.ndarray) -> np.ndarray:
+        """y_t = W_hy h_t + b_y: hidden (..., H) -> outputs (..., O)."""
+        return hidden @ self.params["W_hy"].T + self.params["b_y"]
 
     def loss_and_grads(self, x, y, h0=None):
         """Loss of the window, exact gradients of every parameter, and information for analyses.
@@ -131,7 +159,7 @@ class Recurrent:
         """
         x = self._as_inputs(x)
         hidden, final_state, cache = self.forward(x, self._state_or_zero(h0, x.shape[1]))
-        outputs = self._readout(hidden)
+        outputs = self.readout(hidden)
         loss, d_outputs = losses.loss_for(y)(outputs, y)
         grads, dh = self._backward_through_readout(cache, hidden, d_outputs)
         return loss, grads, {"state": final_state, "dh": dh, "outputs": outputs}
@@ -153,7 +181,7 @@ class Recurrent:
         """
         x = self._as_inputs(x)
         hidden, _, cache = self.forward(x, self._state_or_zero(h0, x.shape[1]))
-        _, d_outputs = losses.loss_for(y)(self._readout(hidden), y)
+        _, d_outputs = losses.loss_for(y)(self.readout(hidden), y)
         d_outputs = d_outputs * x.shape[1]
         _, dh_all = self.backward(cache, d_outputs @ self.params["W_hy"])
         last_only = np.zeros_like(d_outputs)

@@ -20,7 +20,7 @@ from rnnlab.models.recurrent import Recurrent
 from rnnlab.validation import OneOf
 
 # f(a), computed in place (a is overwritten and returned), and f'(a) written in terms of h = f(a)
-# (what the forward pass keeps)
+# (what the forward pass keeps); sup |f'| is 1 for all three
 ACTIVATIONS = {
     "tanh": (lambda a: np.tanh(a, out=a), lambda h: 1.0 - h * h),
     "relu": (lambda a: np.maximum(a, 0.0, out=a), lambda h: (h > 0).astype(h.dtype)),
@@ -38,6 +38,15 @@ class RNN(Recurrent):
     rules: ClassVar[dict] = {**Recurrent.rules, "activation": OneOf(tuple(ACTIVATIONS))}
     recurrent_labels: ClassVar[tuple] = ("W_hh",)
     _input_weight: ClassVar[str] = "W_xh"
+
+    @property
+    def description(self) -> str:
+        return f"{self.name} ({self.activation})"
+
+    @property
+    def derivative_bound(self) -> float:
+        """gamma = sup |f'| = 1 for tanh, ReLU and linear."""
+        return 1.0
 
     def _input_params(self, input_size: int, rng: np.random.Generator) -> dict:
         H = self.hidden_size

@@ -1,9 +1,15 @@
-"""Tasks, by the name used on the command line (``task=NAME``)."""
+"""Tasks: what a model is asked to learn, with its data, metrics and theory (plain numpy).
 
+Every task follows the contract in :mod:`rnnlab.tasks.base` (``make_data``, ``score`` or
+``theory``, ``primary_metric``, ``is_classification``, the train/test split). Tasks are listed
+here by the name used on the command line (``task=NAME``); adding one is a new module plus one
+entry in ``TASKS``.
+"""
+
+from rnnlab.tasks.base import SeriesData, Task, nrmse
 from rnnlab.tasks.chars import CharsTask
 from rnnlab.tasks.echo import EchoTask
 from rnnlab.tasks.mackey_glass import MackeyGlassTask
-from rnnlab.tasks.series import SeriesData, nrmse
 from rnnlab.tasks.sine import SineTask
 
 TASKS = {cls.name: cls for cls in (SineTask, MackeyGlassTask, EchoTask, CharsTask)}

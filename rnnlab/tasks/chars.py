@@ -35,154 +35,33 @@ For ``hello`` the entropy rate is the conditional entropy of the next character 
 before it over one period (0: the source is periodic); for ``file`` only the first two levels.
 A model at h has learnt the source; a unigram model has learnt only which characters are common.
 
-Design: the runner calls ``data = task.make_data(rng)`` and then ``task.theory(data)``.
+Design: an experiment calls ``data = task.make_data(rng)`` and then ``task.theory(data)``.
 ``make_data`` keeps the chain it drew as the learned attribute ``task.chain_`` (scikit-learn
 style: trailing underscore, not a dataclass field, so not a config key and not part of equality or
 repr); ``theory`` reads it, or takes ``chain=`` explicitly. The chain is drawn from ``rng`` before
 the text, so the same seed gives the same chain whatever ``length`` is.
 """
 
-import array
-import bisect
 import math
 import stat
-import string
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-import scipy.special
 
-from rnnlab.tasks.series import SeriesData
-from rnnlab.validation import ConfigError, Range, at_least, check_ranges, positive, require
+from rnnlab.losses import softmax
+from rnnlab.tasks.base import SeriesData, Task
+from rnnlab.tasks.information import conditional_entropy, entropy
+from rnnlab.tasks.markov import MarkovChain, random_markov_chain
+from rnnlab.validation import ConfigError, Range, at_least, positive, require
 
 SOURCES = ("file", "hello", "markov")
 MIN_CHARACTERS = 100     # a shorter text cannot give a useful training and test part
 MAX_CONTEXTS = 100_000   # alphabet_size**order: the transition table is contexts x alphabet_size
-DENSE_CONTEXTS = 1024    # up to this many contexts pi is a dense linear solve, above it power iteration
 HELLO = "hello"
 HELLO_ORDER = 2          # characters of context that determine the next one in "hellohello..."
-
-
-@dataclass(frozen=True, eq=False)
-class MarkovChain:
-    """An order-k Markov chain over ``alphabet``.
-
-    ``transitions[s, c]`` = P(next character c | context s), shape (V^k, V). The context s of the
-    k previous characters x_{t-k} ... x_{t-1} is their base-V number, oldest digit first:
-    s = x_{t-k} V^(k-1) + ... + x_{t-1}; after emitting c the context becomes (s V) mod V^k + c.
-    """
-
-    alphabet: str
-    order: int
-    transitions: np.ndarray
-
-    def __post_init__(self):
-        size = len(self.alphabet)
-        if self.transitions.shape != (size ** self.order, size):
-            raise ValueError(f"transitions has shape {self.transitions.shape}: expected "
-                             f"({size}**{self.order}, {size}) for alphabet {self.alphabet!r}")
-        if not np.allclose(self.transitions.sum(axis=1), 1.0) or np.any(self.transitions < 0):
-            raise ValueError("each row of transitions must be a probability distribution")
-
-    @property
-    def size(self) -> int:
-        return len(self.alphabet)
-
-    @property
-    def contexts(self) -> int:
-        return self.transitions.shape[0]
-
-    def next_contexts(self) -> np.ndarray:
-        """(V^k, V): the context after context s emits character c."""
-        return ((np.arange(self.contexts) * self.size) % self.contexts)[:, None] + np.arange(self.size)
-
-    def sample(self, length: int, rng: np.random.Generator, start: int | None = None) -> np.ndarray:
-        """``length`` character indices (int64), from context ``start`` (uniform if None).
-
-        Inverse-CDF sampling: all uniforms drawn at once, one bisection per character in a flat
-        cumulative table (~0.1 s per 200k characters).
-        """
-        cumulative = np.cumsum(self.transitions, axis=1)
-        cumulative /= cumulative[:, -1:]  # last entries exactly 1, so every u in [0, 1) lands
-        table = array.array("d", cumulative.ravel())
-        size, contexts = self.size, self.contexts
-        context = int(rng.integers(contexts)) if start is None else int(start)
-        out = [0] * length
-        find = bisect.bisect_right
-        for t, u in enumerate(rng.random(length).tolist()):
-            low = context * size
-            character = find(table, u, low, low + size) - low
-            out[t] = character
-            context = (context * size) % contexts + character
-        return np.array(out, dtype=np.int64)
-
-    def stationary_distribution(self) -> np.ndarray:
-        """pi on the V^k contexts with pi P = pi, sum 1 (P: the chain on contexts).
-
-        A dense solve of (P^T - I) pi = 0 with one equation replaced by sum(pi) = 1 up to
-        DENSE_CONTEXTS contexts; above, power iteration (V^k x V work per step) until successive
-        iterates differ by < 1e-15 in L1 (a few dozen steps for Dirichlet-drawn chains).
-        """
-        contexts, rows = self.contexts, np.repeat(np.arange(self.contexts), self.size)
-        columns, weights = self.next_contexts().ravel(), self.transitions.ravel()
-        if contexts <= DENSE_CONTEXTS:
-            system = np.zeros((contexts, contexts))
-            system[columns, rows] = weights  # P^T; a context's V successors are distinct
-            system[np.diag_indices(contexts)] -= 1.0
-            system[-1] = 1.0
-            rhs = np.zeros(contexts)
-            rhs[-1] = 1.0
-            pi = np.linalg.solve(system, rhs)
-        else:
-            pi = np.full(contexts, 1.0 / contexts)
-            for _ in range(100_000):
-                new = np.bincount(columns, weights=(pi[:, None] * self.transitions).ravel(),
-                                  minlength=contexts)
-                change, pi = np.abs(new - pi).sum(), new
-                if change < 1e-15:
-                    break
-            else:
-                raise RuntimeError("the chain's distribution on contexts did not converge "
-                                   "(periodic or reducible chain)")
-        return pi / pi.sum()
-
-    def entropy_rate(self) -> float:
-        """h = sum_s pi(s) H(P(. | s)) in nats per character."""
-        per_context = scipy.special.entr(self.transitions).sum(axis=1)
-        return float(self.stationary_distribution() @ per_context)
-
-
-def random_markov_chain(alphabet_size: int, order: int, concentration: float,
-                        rng: np.random.Generator) -> MarkovChain:
-    """An order-``order`` chain over the first ``alphabet_size`` lowercase letters, each context's
-    next-character distribution drawn from a symmetric Dirichlet(``concentration``)."""
-    transitions = rng.dirichlet(np.full(alphabet_size, float(concentration)),
-                                size=alphabet_size ** order)
-    return MarkovChain(string.ascii_lowercase[:alphabet_size], order, transitions)
-
-
-def entropy(counts) -> float:
-    """-sum p ln p (nats) of the distribution proportional to ``counts``."""
-    counts = np.asarray(counts, dtype=float)
-    return float(scipy.special.entr(counts / counts.sum()).sum())
-
-
-def conditional_entropy(indices, order: int, size: int) -> float:
-    """Plug-in H(next | previous ``order`` characters) in nats over all windows of ``indices``
-    (integers in [0, size)): H(context, next) - H(context) from the window counts."""
-    indices = np.asarray(indices, dtype=np.int64)
-    windows = len(indices) - order
-    if windows < 1:
-        raise ValueError(f"{len(indices)} characters hold no window of {order} + 1")
-    context = np.zeros(windows, dtype=np.int64)
-    for j in range(order):
-        context = context * size + indices[j:j + windows]
-    joint = context * size + indices[order:]
-    return (entropy(np.unique(joint, return_counts=True)[1])
-            - entropy(np.unique(context, return_counts=True)[1]))
 
 
 @lru_cache(maxsize=8)
@@ -227,7 +106,7 @@ def _codes(text: str) -> np.ndarray:
 
 
 @dataclass
-class CharsTask:
+class CharsTask(Task):
     source: str = "markov"         # markov (random order-k chain), hello ("hello" repeated) or file
     path: str = ""                 # source=file: a UTF-8 text file (relative to the working directory)
     alphabet_size: int = 8         # markov: V, the first V lowercase letters
@@ -235,12 +114,12 @@ class CharsTask:
     concentration: float = 0.5     # markov: symmetric Dirichlet parameter of each context's row
     length: int = 200_000          # markov, hello: characters generated (file: the file's length)
     train_fraction: float = 0.9    # share of the N - 1 (input, next character) pairs that train
-    sample_length: int = 200       # characters the runner samples from the trained model
+    sample_length: int = 200       # characters sampled from the trained model (samples.txt)
     temperature: float = 1.0       # softmax temperature for that sample (< 1 sharper, > 1 flatter)
 
     name: ClassVar[str] = "chars"
     primary_metric: ClassVar[str] = "test_cross_entropy"
-    needs_feedback: ClassVar[bool] = False
+    is_classification: ClassVar[bool] = True
     headline: ClassVar[tuple] = ("test_cross_entropy",)  # metrics shown in plot titles
     rules: ClassVar[dict[str, Range]] = {
         "alphabet_size": Range(2, 26),
@@ -257,7 +136,7 @@ class CharsTask:
     chain_ = None  # set by make_data for source=markov: the MarkovChain that generated the text
 
     def check(self, prefix: str = "task.") -> None:
-        check_ranges(self, prefix)
+        super().check(prefix)
         require(self.source in SOURCES,
                 f"{prefix}source={self.source} is unknown: allowed {', '.join(SOURCES)}")
         if self.source == "markov":
@@ -278,13 +157,9 @@ class CharsTask:
         """N, the characters of the text (T = N - 1 pairs)."""
         return len(load_text(self.path, prefix)) if self.source == "file" else self.length
 
-    @property
-    def train_length(self) -> int:
-        return int(round(self.train_fraction * (self.text_length() - 1)))
-
-    @property
-    def test_length(self) -> int:
-        return self.text_length() - 1 - self.train_length
+    def series_length(self) -> int:
+        """T = N - 1 (input, next character) pairs."""
+        return self.text_length() - 1
 
     def make_data(self, rng: np.random.Generator) -> SeriesData:
         """Inputs: character indices (T,) int64; targets: the next character's index."""
@@ -326,6 +201,20 @@ class CharsTask:
             period = self.encode(HELLO + HELLO[:HELLO_ORDER], data)  # one period, wrapped around
             levels["entropy_rate"] = conditional_entropy(period, HELLO_ORDER, size)
         return levels
+
+    def samples(self, model, data: SeriesData, rng: np.random.Generator) -> str:
+        """``sample_length`` characters from the trained model's free run: p = softmax(logits /
+        temperature), each draw fed back as the next input; from the zero state, starting with
+        the first character of the test part."""
+        classes, drawn = len(data.classes), [int(data.inputs[data.train_length])]
+
+        def next_input(t, logits):
+            if logits is not None:
+                drawn.append(int(rng.choice(classes, p=softmax(logits / self.temperature))))
+            return np.eye(classes)[drawn[-1]]
+
+        model.generate(self.sample_length, next_input)
+        return self.decode(drawn[:self.sample_length], data)
 
     @staticmethod
     def encode(text: str, data: SeriesData) -> np.ndarray:

@@ -18,9 +18,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnlab.tasks.chars import entropy
-from rnnlab.tasks.series import SeriesData
-from rnnlab.validation import Range, at_least, check_ranges, require
+from rnnlab.tasks.base import SeriesData, Task
+from rnnlab.tasks.information import entropy
+from rnnlab.validation import Range, at_least, require
 
 
 def theoretical_cross_entropy(base: float, effects: list[float], known: int) -> float:
@@ -39,7 +39,7 @@ def theoretical_cross_entropy(base: float, effects: list[float], known: int) -> 
 
 
 @dataclass
-class EchoTask:
+class EchoTask(Task):
     base: float = 0.5                     # P(Y=1) when no lagged input is 1
     lags: list[int] = field(default_factory=lambda: [3, 8])          # j-th dependency: X_{t - lag_j}
     effects: list[float] = field(default_factory=lambda: [0.5, -0.25])  # added to P(Y=1) if it is 1
@@ -48,7 +48,7 @@ class EchoTask:
 
     name: ClassVar[str] = "echo"
     primary_metric: ClassVar[str] = "test_cross_entropy"
-    needs_feedback: ClassVar[bool] = False
+    is_classification: ClassVar[bool] = True
     headline: ClassVar[tuple] = ("test_cross_entropy",)
     rules: ClassVar[dict[str, Range]] = {
         "base": Range(0, 1),
@@ -57,7 +57,7 @@ class EchoTask:
     }
 
     def check(self, prefix: str = "task.") -> None:
-        check_ranges(self, prefix)
+        super().check(prefix)
         require(len(self.lags) == len(self.effects),
                 f"{prefix}lags={list(self.lags)} and {prefix}effects={list(self.effects)} must have "
                 f"the same length (one effect per lag)")
@@ -68,13 +68,9 @@ class EchoTask:
         require(all(np.isfinite(effect) for effect in self.effects),
                 f"{prefix}effects={list(self.effects)} is out of range: allowed finite numbers")
 
-    @property
-    def train_length(self) -> int:
-        return self.train_steps
-
-    @property
-    def test_length(self) -> int:
-        return self.test_steps
+    def split(self) -> tuple[int, int]:
+        """A training stream and a fresh test stream of fixed lengths."""
+        return self.train_steps, self.test_steps
 
     def make_data(self, rng: np.random.Generator) -> SeriesData:
         """inputs X (T, 1) float 0/1, targets Y (T,) int; T = train_steps + test_steps."""
@@ -86,7 +82,7 @@ class EchoTask:
             p_one += effect * x[history - lag:history - lag + length]
         y = (rng.random(length) < np.clip(p_one, 0.0, 1.0)).astype(np.int64)
         return SeriesData(inputs=x[history:, None].astype(np.float64), targets=y,
-                          train_length=self.train_steps, classes=("0", "1"))
+                          train_length=self.train_length, classes=("0", "1"))
 
     def theory(self, data: SeriesData | None = None) -> dict[str, float]:
         """Cross-entropy levels, worst first: knowing no lag, the first lag, the first two, ..."""

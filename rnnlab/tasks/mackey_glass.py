@@ -16,8 +16,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnlab.tasks.series import SeriesData, nrmse
-from rnnlab.validation import Range, at_least, check_ranges, positive, require
+from rnnlab.tasks.base import SeriesData, Task, nrmse
+from rnnlab.validation import Range, at_least, positive, require
 
 
 def mackey_glass(samples: int, delay: float = 17.0, gain: float = 0.2, decay: float = 0.1,
@@ -44,7 +44,7 @@ def mackey_glass(samples: int, delay: float = 17.0, gain: float = 0.2, decay: fl
 
 
 @dataclass
-class MackeyGlassTask:
+class MackeyGlassTask(Task):
     length: int = 6000             # samples, train then test
     train_fraction: float = 0.5
     delay: float = 17.0            # tau
@@ -74,20 +74,13 @@ class MackeyGlassTask:
     }
 
     def check(self, prefix: str = "task.") -> None:
-        check_ranges(self, prefix)
+        super().check(prefix)
         require(abs(1.0 / self.dt - round(1.0 / self.dt)) < 1e-9,
                 f"{prefix}dt={self.dt} is not allowed: 1/dt must be a whole number")
-        require(self.free_run_steps <= self.length - self.train_length,
+        require(self.free_run_steps <= self.test_length,
                 f"{prefix}free_run_steps={self.free_run_steps} is out of range: allowed <= "
-                f"{self.length - self.train_length} (the test steps)")
+                f"{self.test_length} (the test steps)")
 
-    @property
-    def train_length(self) -> int:
-        return int(round(self.train_fraction * self.length))
-
-    @property
-    def test_length(self) -> int:
-        return self.length - self.train_length
 
     def make_data(self, rng: np.random.Generator) -> SeriesData:
         """The series is deterministic; ``rng`` is unused (kept for a uniform task interface)."""

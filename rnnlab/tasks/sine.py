@@ -17,12 +17,12 @@ from typing import ClassVar
 import numpy as np
 import scipy.signal
 
-from rnnlab.tasks.series import SeriesData, nrmse
-from rnnlab.validation import Range, at_least, check_ranges, positive, require
+from rnnlab.tasks.base import SeriesData, Task, nrmse
+from rnnlab.validation import Range, at_least, positive, require
 
 
 @dataclass
-class SineTask:
+class SineTask(Task):
     length: int = 12000            # total steps, train then test
     train_fraction: float = 0.75
     period_min: float = 10.0       # steps per cycle at the highest frequency
@@ -48,23 +48,16 @@ class SineTask:
     }
 
     def check(self, prefix: str = "task.") -> None:
-        check_ranges(self, prefix)
+        super().check(prefix)
         require(self.period_min <= self.period_max,
                 f"{prefix}period_min={self.period_min} must be <= {prefix}period_max={self.period_max}")
         require(self.segment_min <= self.segment_max,
                 f"{prefix}segment_min={self.segment_min} must be <= "
                 f"{prefix}segment_max={self.segment_max}")
-        require(self.length - self.train_length >= self.segment_max,
-                f"{prefix}length={self.length} leaves {self.length - self.train_length} test steps; "
+        require(self.test_length >= self.segment_max,
+                f"{prefix}length={self.length} leaves {self.test_length} test steps; "
                 f"allowed: at least segment_max={self.segment_max}")
 
-    @property
-    def train_length(self) -> int:
-        return int(round(self.train_fraction * self.length))
-
-    @property
-    def test_length(self) -> int:
-        return self.length - self.train_length
 
     def input_for(self, frequency):
         """The input value in [-1, 1] that asks for ``frequency`` (cycles per step)."""
@@ -83,10 +76,9 @@ class SineTask:
             frequency[start:stop] = rng.uniform(1.0 / self.period_max, 1.0 / self.period_min)
             start = stop
         phase = np.cumsum(2.0 * np.pi * frequency)
-        test_length = self.length - self.train_length
         return SeriesData(inputs=self.input_for(frequency)[:, None],
                           targets=(self.amplitude * np.sin(phase))[:, None],
-                          train_length=self.train_length, free_run_length=test_length)
+                          train_length=self.train_length, free_run_length=self.test_length)
 
     def score(self, data: SeriesData, teacher_forced: np.ndarray, free_run: np.ndarray) -> dict:
         errors = [self._segment_errors(piece, freq)

@@ -2,7 +2,9 @@
 of each model x task pair and of every experiment preset, so that the whole set runs in seconds).
 
 Each case is the command-line overrides of one run. ``record.py`` runs them through the command
-line and writes ``metrics.json``; ``tests/test_golden.py`` runs them again and compares.
+line and writes ``metrics.json``; ``tests/test_golden.py`` runs them again and compares. The
+recorded numbers come from commit 360d1e7, where the keys ``gradient_flow.*`` and ``esn_sweep.*``
+were both called ``sweep.*``.
 """
 
 SMALL_SERIES = {
@@ -32,18 +34,18 @@ CASES.update({
                      "train.schedule=constant", "train.steps=200", *SMALL_SERIES["mackey_glass"]],
     "gradient_flow_rnn": ["experiment=gradient_flow", "model.hidden_size=16",
                           "task.train_steps=2000", "task.test_steps=2000",
-                          "sweep.spectral_radii=[0.5,1.0,1.5]"],
+                          "gradient_flow.spectral_radii=[0.5,1.0,1.5]"],
     "gradient_flow_lstm_trained": ["experiment=gradient_flow", "model=lstm",
                                    "model.hidden_size=8", "task.train_steps=4000",
-                                   "task.test_steps=2000", "sweep.spectral_radii=[0.8,1.2]",
-                                   "sweep.trained=true", "train.steps=20"],
+                                   "task.test_steps=2000", "gradient_flow.spectral_radii=[0.8,1.2]",
+                                   "gradient_flow.trained=true", "train.steps=20"],
     "gradient_flow_toy": ["experiment=gradient_flow_toy"],
     "esn_sweep_mackey_glass": ["experiment=esn_sweep", "task=mackey_glass", "model.units=40",
-                               "model.washout=50", "sweep.spectral_radii=[0.4,0.8,1.6]",
+                               "model.washout=50", "esn_sweep.spectral_radii=[0.4,0.8,1.6]",
                                *SMALL_SERIES["mackey_glass"]],
     "esn_sweep_sine_grid": ["experiment=esn_sweep", "task=sine", "model.units=40",
-                            "model.washout=50", "sweep.spectral_radii=[0.5,0.9]",
-                            "sweep.leak_rates=[0.5,1.0]", "sweep.input_scalings=[0.25,0.5]",
+                            "model.washout=50", "esn_sweep.spectral_radii=[0.5,0.9]",
+                            "esn_sweep.leak_rates=[0.5,1.0]", "esn_sweep.input_scalings=[0.25,0.5]",
                             *SMALL_SERIES["sine"]],
     # one job of each multirun preset (the preset's own fixed settings, one sweep point)
     "esn_radius_job": ["experiment=esn_radius", "task=mackey_glass", "model.spectral_radius=1.1",

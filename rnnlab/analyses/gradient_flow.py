@@ -16,18 +16,59 @@ rho and sigma_max are the largest over its four recurrent blocks.
 
 The Jacobian rows come from the backward pass itself: replicating one sequence H times and
 starting the backward pass from the H unit vectors at step T gives every dh_T/dh_t in one pass.
+
+    flow, rates = measure_gradient_flow(RNN(hidden_size=64, seed=0), stream, test,
+                                        GradientFlowConfig(spectral_radii=[0.5, 1.0, 1.5]), rng)
 """
 
 import dataclasses
+import logging
 import math
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 
-from rnnlab import losses
+from rnnlab import losses, spectral
+from rnnlab.analyses.scoring import first_zero_crossing
+from rnnlab.training import Stream, TrainConfig, train
+from rnnlab.validation import at_least, check_ranges, require
 
-GAMMA = {"tanh": 1.0, "relu": 1.0, "linear": 1.0}   # sup |f'|, Pascanu et al. (2013)
+log = logging.getLogger(__name__)
+
 JACOBIAN_HIDDEN_LIMIT = 256    # above this H the Jacobian products are not formed
 JACOBIAN_SEQUENCES = 4         # sequences whose Jacobian norms are averaged
+
+
+@dataclass
+class GradientFlowConfig:
+    """Settings of the gradient-flow analysis (``kind=gradient_flow``; config keys
+    ``gradient_flow.*``)."""
+
+    spectral_radii: list[float] = field(
+        default_factory=lambda: [0.5, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.5, 2.0])
+    window: int = 50               # T, steps of each input window
+    sequences: int = 32            # input windows averaged over
+    fit_lag_min: int = 10          # the log-rate is fitted over lags fit_lag_min..T-1
+    no_input: bool = False         # zero input, N(0,1) initial state, random final gradient
+    trained: bool = False          # also measure after training at each rho (with train.*)
+
+    rules: ClassVar[dict] = {"window": at_least(2), "sequences": at_least(1),
+                             "fit_lag_min": at_least(0)}
+
+    def check(self, prefix: str = "gradient_flow.") -> None:
+        check_ranges(self, prefix)
+        require(len(self.spectral_radii) > 0 and all(v > 0 for v in self.spectral_radii),
+                f"{prefix}spectral_radii={self.spectral_radii} is out of range: allowed a "
+                f"non-empty list of numbers > 0")
+        require(self.fit_lag_min < self.window - 1,
+                f"{prefix}fit_lag_min={self.fit_lag_min} is out of range: allowed < "
+                f"{self.window - 1} ({prefix}window - 1)")
+
+    @property
+    def lag_range(self) -> tuple[int, int]:
+        return self.fit_lag_min, self.window - 1
 
 
 def initial_state(model, batch: int, rng: np.random.Generator | None):
@@ -54,7 +95,7 @@ def last_step_gradients(model, x: np.ndarray, y, state, rng: np.random.Generator
     if y is None:
         d_hidden[-1] = rng.standard_normal(hidden.shape[1:])
     else:
-        _, d_outputs = losses.loss_for(y[-1:])(model._readout(hidden[-1:]), y[-1:])
+        _, d_outputs = losses.loss_for(y[-1:])(model.readout(hidden[-1:]), y[-1:])
         d_hidden[-1] = (d_outputs[0] * x.shape[1]) @ model.params["W_hy"]   # each sequence's own loss
     return model.backward(cache, d_hidden)[1]
 
@@ -83,9 +124,8 @@ def fitted_rate(lags: np.ndarray, norms: np.ndarray, lag_min: int, lag_max: int)
 
 def spectral_summary(model) -> tuple[float, float]:
     """(rho, sigma_max) of the recurrent matrix; the LSTM's largest over its four blocks."""
-    blocks = model.recurrent_blocks().values()
-    rho = max(float(np.max(np.abs(np.linalg.eigvals(b)))) for b in blocks)
-    sigma = max(float(np.linalg.norm(b, ord=2)) for b in blocks)
+    rho = max(float(np.abs(values[0])) for values in spectral.recurrent_spectra(model).values())
+    sigma = max(spectral.largest_singular_value(b) for b in model.recurrent_blocks().values())
     return rho, sigma
 
 
@@ -109,7 +149,7 @@ def measure_flow(model, x: np.ndarray, y, lag_range: tuple[int, int], seeds,
                     if jacobians and model.hidden_size <= JACOBIAN_HIDDEN_LIMIT
                     else np.full(T, np.nan))
     rho, sigma_max = spectral_summary(model)
-    gamma = GAMMA.get(getattr(model, "activation", None), math.nan)
+    gamma = math.nan if model.derivative_bound is None else model.derivative_bound
     flow = [{"model": model.name, "lag": int(lags[t]), "grad_norm": float(grad_norm[t]),
              "jacobian_norm": float(jacobian[t])} for t in range(T)]
     rates = {"model": model.name, "measured_spectral_radius": rho, "sigma_max": sigma_max,
@@ -124,8 +164,11 @@ def measure_flow(model, x: np.ndarray, y, lag_range: tuple[int, int], seeds,
 def gradient_flow(model, spectral_radii, x: np.ndarray, y, lag_range: tuple[int, int],
                   rng: np.random.Generator, random_state: bool = False,
                   jacobians: bool = True) -> tuple[list[dict], list[dict]]:
-    """Rows of gradient_flow.csv and rates.csv for ``model`` (unbuilt, with its seed) built at
-    each spectral radius -- the same random draw rescaled -- at initialisation."""
+    """Rows of the flow table and the rates table for ``model`` (unbuilt, with its seed) built
+    at each spectral radius -- the same random draw rescaled -- at initialisation.
+
+    x (T, B, D) input windows, y their targets (or None: a random final gradient, see
+    :func:`last_step_gradients`); lag_range: the lags the rate is fitted over."""
     seeds = rng.bit_generator.seed_seq.spawn(2)
     output_size = 1 if y is None else (int(y.max()) + 1 if np.issubdtype(y.dtype, np.integer)
                                        else y.shape[2])
@@ -141,3 +184,57 @@ def gradient_flow(model, spectral_radii, x: np.ndarray, y, lag_range: tuple[int,
 def rescale(model, spectral_radius: float):
     """The same unbuilt model (same seed: same draw) asking for another spectral radius."""
     return dataclasses.replace(model, spectral_radius=float(spectral_radius))
+
+
+FLOW_COLUMNS = ["spectral_radius", "when", "model", "lag", "grad_norm", "jacobian_norm"]
+
+
+def measure_gradient_flow(model, stream: Stream, test: tuple[int, int],
+                          config: GradientFlowConfig, rng: np.random.Generator,
+                          train_config: TrainConfig | None = None
+                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The flow table (long: spectral_radius, when, model, lag, grad_norm, jacobian_norm) and
+    the rates table (one row per spectral radius and ``when``) of ``model`` on ``stream``.
+
+    ``when`` is "init"; with ``config.trained`` also "trained": the model built at each rho is
+    first trained with ``train_config`` on the stream's training part (rates gain ``diverged``).
+    The input windows are ``config.sequences`` windows of ``config.window`` steps spread over the
+    test part ``test`` = (start, stop), or zeros with ``config.no_input``.
+    """
+    window, sequences = config.window, config.sequences
+    if config.no_input:   # the lecture notes' toy: zero input, random state, random final gradient
+        x = np.zeros((window, sequences, stream.input_size))
+        y = None
+    else:
+        x, y, _ = stream.lanes(*test, sequences, window)
+        x = stream.features(x)
+    log.info("gradient flow of %s over spectral radii %s (T = %d, %d sequences)",
+             model.name, list(config.spectral_radii), window, sequences)
+    flow, rates = gradient_flow(model, config.spectral_radii, x, y, config.lag_range, rng,
+                                random_state=config.no_input)
+    for row in flow + rates:
+        row["when"] = "init"
+    if config.trained:
+        seeds = rng.bit_generator.seed_seq.spawn(2)
+        for rho in config.spectral_radii:
+            trained = rescale(model, rho).build(stream.input_size, stream.output_size)
+            result = train(trained, stream, train_config or TrainConfig(), test,
+                           f"{model.name} at rho = {rho:g}")
+            rows, rate = measure_flow(trained, x, y, config.lag_range, seeds, config.no_input)
+            flow += [{"spectral_radius": float(rho), **row, "when": "trained"} for row in rows]
+            rates.append({"spectral_radius": float(rho), **rate, "when": "trained",
+                          "diverged": result.diverged})
+    return pd.DataFrame(flow)[FLOW_COLUMNS], pd.DataFrame(rates)
+
+
+def summarise(rates: pd.DataFrame) -> dict:
+    """Headline numbers of the rates at initialisation: the spectral radius where the fitted
+    rate crosses zero (interpolated; NaN if it does not), the largest gap between the fitted
+    rate and ln rho, and between it and Pascanu's bound (NaN without a bound)."""
+    rates = rates[rates["when"] == "init"]
+    rate = rates["fitted_rate"].to_numpy()
+    return {"spectral_radii": len(rates),
+            "spectral_radius_at_zero_rate": first_zero_crossing(rates["spectral_radius"], rate),
+            "max_rate_minus_ln_rho": float(np.nanmax(rate - rates["ln_rho"].to_numpy())),
+            "max_rate_minus_pascanu_bound": float(np.nanmax(rate - rates["pascanu_bound"].to_numpy()))
+            if rates["pascanu_bound"].notna().any() else math.nan}

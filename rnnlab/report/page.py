@@ -1,6 +1,6 @@
 """The sweep's report page: ``report/index.html``, self-contained (images embedded), with its PNGs.
 
-Built from :func:`rnnlab.report.collect`'s tables. It shows the command and the sweep's settings,
+Built from :func:`rnnlab.report.runs.collect`'s tables. It shows the command and the sweep's settings,
 the summary table (mean +- std over seeds per combination of the other swept values, beside the
 theory levels where the task has them), the runs that did not finish, and plots chosen by what
 varied:
@@ -27,15 +27,25 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from rnnlab.plots import save
+from rnnlab.report.runs import Collected, summarise, sweep_description, write_report_tables
 from rnnlab.tables import atomic_path
 
-HEADLINE_METRICS = ("test_cross_entropy", "one_step_nrmse", "teacher_forced_nrmse",
-                    "best_error", "test_loss")
+
+def write_report(collected: Collected, path: Path, out_dir: Path) -> Path:
+    """Tables and the HTML page (index.html with its PNGs) into ``out_dir``; returns the page."""
+    write_report_tables(collected, out_dir)
+    return write_html_report(collected, summarise(collected), out_dir, *sweep_description(path))
 
 
 def headline_metric(runs: pd.DataFrame) -> str | None:
-    """The first of HEADLINE_METRICS that the runs report."""
-    return next((m for m in HEADLINE_METRICS if m in runs and runs[m].notna().any()), None)
+    """The metric the runs name as their headline (metrics.csv's ``headline_metric``: the task's
+    primary metric for training runs, the sweep's best error, ...), the most common one where
+    runs differ; None if no run names one it reports."""
+    if "headline_metric" not in runs:
+        return None
+    named = [m for m in runs["headline_metric"].dropna().value_counts().index
+             if m in runs and runs[m].notna().any()]
+    return named[0] if named else None
 
 
 def numeric_keys(runs: pd.DataFrame, keys: list[str]) -> list[str]:

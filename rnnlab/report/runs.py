@@ -1,4 +1,4 @@
-"""Aggregate run directories into tidy tables: ``python -m rnnlab.report PATH [--out DIR]``.
+"""Read run directories into tidy tables (no Hydra needed: a run's files are plain CSV and YAML).
 
 PATH is a multirun directory, a single run directory, or any folder holding many; run
 directories (a folder with ``.hydra/overrides.yaml`` or ``metrics.csv``) are found recursively.
@@ -24,18 +24,14 @@ otherwise ``diverged`` / ``finished`` from metrics.csv's ``diverged`` column (ab
 ``incomplete`` when there is no metrics.csv.
 """
 
-import argparse
 import logging
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
-from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
 
 from rnnlab.tables import write_table
 
@@ -290,51 +286,8 @@ def sweep_description(path: Path) -> tuple[str, str]:
             yaml.safe_dump(settings, sort_keys=False))
 
 
-def write_report(collected: Collected, path: Path, out_dir: Path) -> Path:
-    """Tables and the HTML page (index.html with its PNGs) into ``out_dir``."""
-    from rnnlab.html_report import write_html_report   # matplotlib only when a page is made
-    write_report_tables(collected, out_dir)
-    return write_html_report(collected, summarise(collected), out_dir, *sweep_description(path))
-
-
 def counts_line(collected: Collected) -> str:
     counts = collected.runs["status"].value_counts()
     parts = ", ".join(f"{counts.get(status, 0)} {status}" for status in STATUSES)
     swept = ", ".join(collected.swept) if collected.swept else "none"
     return f"{len(collected.runs)} runs found ({parts}); swept: {swept}"
-
-
-class ReportCallback(Callback):
-    """Hydra callback (conf/config.yaml: hydra.callbacks.report): aggregate every multirun into
-    SWEEP_DIR/report/ when its last job has ended."""
-
-    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        sweep_dir = Path(config.hydra.sweep.dir)
-        try:
-            collected = collect(sweep_dir, exclude=sweep_dir / "report")
-        except ReportError as error:
-            log.warning("no report: %s", error)
-            return
-        page = write_report(collected, sweep_dir, sweep_dir / "report")
-        log.info("report: %s -> %s", counts_line(collected), page)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="rnnlab.report",
-                                     description="Aggregate rnnlab run directories into tables.")
-    parser.add_argument("path", help="a multirun directory, a run directory, or a folder of them")
-    parser.add_argument("--out", default=None, help="output folder (default: PATH/report)")
-    args = parser.parse_args(argv)
-    path = Path(args.path)
-    out_dir = Path(args.out) if args.out is not None else path / "report"
-    try:
-        collected = collect(path, exclude=out_dir)
-    except ReportError as error:
-        print(f"rnnlab.report: error: {error}", file=sys.stderr)
-        sys.exit(2)
-    page = write_report(collected, path, out_dir)
-    print(f"{counts_line(collected)} -> {page}")
-
-
-if __name__ == "__main__":
-    main()

@@ -30,3 +30,14 @@ def first_zero_crossing(x, y) -> float:
         if i + 1 < len(x) and (y[i] < 0) != (y[i + 1] < 0):
             return float(x[i] + (0.0 - y[i]) * (x[i + 1] - x[i]) / (y[i + 1] - y[i]))
     return math.nan
+
+
+PROBABILITY_FLOOR = 1e-3   # eps: a readout at or below 0 still gets a finite cross-entropy
+
+
+def readout_cross_entropy(readout: np.ndarray, targets: np.ndarray) -> float:
+    """Mean -ln p[target] of a linear readout onto one-hot labels, read as probabilities
+    p = max(readout, eps) / sum (rows of the (T, C) readout; targets (T,) class indices)."""
+    probabilities = np.clip(readout, PROBABILITY_FLOOR, None)
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    return float(-np.mean(np.log(probabilities[np.arange(len(targets)), targets])))

@@ -1,0 +1,56 @@
+"""``kind=esn_sweep``: one echo state network over a grid of spectral radii (optionally leak rates
+and input scalings), all grid points advancing together in one process
+(:mod:`rnnlab.analyses.esn_sweep`, settings ``esn_sweep.*``).
+
+Table ``sweep`` (one row per grid point: the task's metrics, memory capacity, Lyapunov
+exponent, effective spectral radius) and sweep.png; the metrics are the sweep's summary (best
+rho, its error, largest MC, the rho where the Lyapunov exponent crosses zero).
+"""
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from rnnlab import plots
+from rnnlab.analyses.esn_sweep import summarise, sweep
+from rnnlab.experiments import train_reservoir
+from rnnlab.experiments.outputs import RunResult
+from rnnlab.experiments.spec import Experiment
+from rnnlab.models import MODELS
+from rnnlab.tasks import TASKS
+from rnnlab.tasks.base import SeriesData
+from rnnlab.validation import require
+
+
+def check(spec: Experiment) -> None:
+    model, task = spec.model, spec.task
+    require(model.family == "reservoir",
+            f"model={model.name} cannot run kind=esn_sweep: allowed "
+            + ", ".join(f"model={name}" for name, cls in MODELS.items() if cls.family == "reservoir")
+            + " (kind=gradient_flow sweeps the spectral radius of an RNN or LSTM)")
+    require(not task.is_classification,
+            f"task={task.name} cannot run kind=esn_sweep: allowed "
+            + ", ".join(f"task={name}" for name, cls in TASKS.items() if not cls.is_classification)
+            + " (the sweep scores regression tasks)")
+    spec.esn_sweep.check("esn_sweep.")
+    train_reservoir.check(spec)
+
+
+@threadpool_limits.wrap(limits=1, user_api="blas")   # (N, K) products: one thread is faster here
+def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResult:
+    config = spec.esn_sweep
+    table = sweep(spec.model, spec.task, data, config.spectral_radii, config.leak_rates,
+                  config.input_scalings, config.memory_capacity)
+    return RunResult(summarise(table, spec.task.primary_metric), {"sweep": table})
+
+
+def plot(spec: Experiment, result: RunResult, out_dir) -> None:
+    model, task = spec.model, spec.task
+    metrics = [task.primary_metric] + [m for m in task.headline if m != task.primary_metric][:1]
+    plots.plot_esn_sweep(result.tables["sweep"], out_dir / "sweep.png",
+                         f"{model.name} on {task.name}: sweep over the spectral radius "
+                         f"(N = {model.units})", metrics, units=model.units)
+
+
+def headline(spec: Experiment) -> str:
+    """The error of the best grid point."""
+    return "best_error"

@@ -1,0 +1,65 @@
+"""``kind=gradient_flow``: gradient norms across timesteps over a grid of spectral radii of W_hh
+(:mod:`rnnlab.analyses.gradient_flow`, settings ``gradient_flow.*``).
+
+Tables: ``gradient_flow`` (long: spectral_radius, when, model, lag, grad_norm, jacobian_norm)
+and ``rates`` (one row per spectral radius and ``when``: sigma_max, fitted_rate, ln_rho,
+pascanu_bound, ...); plots gradient_flow.png (heatmap, rate vs ln rho, norm vs lag) and, with
+``gradient_flow.trained=true``, gradient_flow_trained.png. ``when`` is "init", and "trained" for
+the model trained at each rho first.
+"""
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from rnnlab import plots
+from rnnlab.analyses.gradient_flow import measure_gradient_flow, summarise
+from rnnlab.experiments.outputs import RunResult
+from rnnlab.experiments.spec import Experiment
+from rnnlab.models import MODELS
+from rnnlab.tasks.base import SeriesData
+from rnnlab.training import Stream, check_windows
+from rnnlab.validation import require
+
+
+def check(spec: Experiment) -> None:
+    model, task, config = spec.model, spec.task, spec.gradient_flow
+    require(model.family == "recurrent",
+            f"model={model.name} cannot run kind=gradient_flow: allowed "
+            + ", ".join(f"model={name}" for name, cls in MODELS.items() if cls.family == "recurrent")
+            + " (the ESN's reservoir is not trained by gradients; see kind=esn_sweep)")
+    config.check("gradient_flow.")
+    window, test_length = config.window, task.test_length
+    if not config.no_input:
+        require(window * config.sequences <= test_length,
+                f"gradient_flow.window={window} is out of range: allowed <= "
+                f"{test_length // config.sequences} (the task's {test_length} test steps split "
+                f"into gradient_flow.sequences={config.sequences} windows)")
+    if config.trained:
+        check_windows(spec.train, task.train_length)
+
+
+@threadpool_limits.wrap(limits=1, user_api="blas")
+def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResult:
+    stream = Stream.from_data(data, spec.task.needs_feedback)
+    test = (data.train_length, len(data.targets))
+    flow, rates = measure_gradient_flow(spec.model, stream, test, spec.gradient_flow, rng,
+                                        spec.train)
+    return RunResult(summarise(rates), {"gradient_flow": flow, "rates": rates})
+
+
+def plot(spec: Experiment, result: RunResult, out_dir) -> None:
+    model, config = spec.model, spec.gradient_flow
+    flow, rates = result.tables["gradient_flow"], result.tables["rates"]
+    description = (f"{model.description}, H = {model.hidden_size}, T = {config.window}"
+                   + (", no input, random state and final gradient" if config.no_input
+                      else f", {spec.task.name} inputs"))
+    for when, name, label in [("init", "gradient_flow.png", "at initialisation"),
+                              ("trained", "gradient_flow_trained.png", "after training")]:
+        if (rates["when"] == when).any():
+            plots.plot_gradient_flow(flow[flow["when"] == when], rates[rates["when"] == when],
+                                     out_dir / name, f"gradient flow {label}: {description}")
+
+
+def headline(spec: Experiment) -> str:
+    """The spectral radius where the fitted gradient rate crosses zero."""
+    return "spectral_radius_at_zero_rate"
