@@ -10,7 +10,7 @@ series back as output feedback instead; the input-driven form has no feedback lo
 one-to-one onto reservoirpy's ESN, so rnnlab runs with feedback_scaling=0.) Both libraries get the
 same arrays: --train-steps steps to fit on, of which the first 100 are washout (reservoirpy's
 ``warmup``), then --test-steps steps predicted from the state that training ended in. Score: the
-std-normalised NRMSE on the test part (rnnlab.tasks.series.nrmse).
+std-normalised NRMSE on the test part (rnnlab.tasks.base.nrmse).
 
 Model, the same on both sides (every value set explicitly; see ``Hyper``):
 
@@ -78,7 +78,7 @@ from timing import blas_threads, positive_int, time_round_robin
 
 from rnnlab import ESN
 from rnnlab.tasks.mackey_glass import mackey_glass
-from rnnlab.tasks.series import nrmse
+from rnnlab.tasks.base import nrmse
 
 TARGET_SPEEDUP = 3.0
 NRMSE_TOLERANCE = 1e-3  # relative: "no worse" allows this much rounding difference

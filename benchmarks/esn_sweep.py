@@ -11,11 +11,11 @@ Spectral radii: numpy.linspace(0.1, 1.6, --values).
 
 Rows (each row's time is one call of everything listed; data generation excluded):
 
-    sweep           rnnlab.esn_sweep.sweep(..., memory_capacity=False): one reservoir draw
+    sweep           rnnlab.analyses.esn_sweep.sweep(..., memory_capacity=False): one draw
                     (ARPACK rescaling), the --values grid points advanced together (one sparse
                     product per step), the --values ridge readouts, the teacher-forced test
                     part with the tangent vectors (the Lyapunov exponents ride along), the free
-                    runs, task.score per grid point. No files are written (run_esn_sweep adds
+                    runs, task.score per grid point. No files are written (kind=esn_sweep adds
                     sweep.csv and a plot, ~1 s of matplotlib).
     separate fits   for each value: ESN(spectral_radius=rho, ...).fit, .predict (teacher
                     forced), .generate (84 steps), task.score -- what a loop over plain fits
@@ -92,7 +92,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from timing import positive_int, time_round_robin
 
 from rnnlab import ESN, MackeyGlassTask
-from rnnlab.esn_sweep import sweep
+from rnnlab.analyses.esn_sweep import sweep
 
 TARGET_RATIO = 3.0  # the sweep may take at most this many times one fit
 OWN_RADIUS = 1.0    # conf/model_task/esn_mackey_glass.yaml's spectral radius: the "one fit"
@@ -177,7 +177,7 @@ def run(args) -> None:
     # (most where the driven reservoir is nearly chaotic: a plain fit moves as much when W
     # changes by one ulp).
     worst = {True: [], False: []}
-    for row, plain in zip(results[SWEEP], results[SEPARATE]):
+    for row, plain in zip(results[SWEEP].to_dict("records"), results[SEPARATE]):
         exact = math.frexp(row["spectral_radius"] / OWN_RADIUS)[0] == 0.5
         worst[exact].append(max([abs(row[key] - value) / abs(value) for key, value in plain.items()
                                  if np.isfinite(value) and value != 0], default=0.0))
@@ -187,7 +187,7 @@ def run(args) -> None:
         found = f"{max(worst[exact]):.1e}" if worst[exact] else "none"
         print(f"  {len(worst[exact]):2d} grid points with {what}: {found}")
     primary = task.primary_metric
-    best_row = min(results[SWEEP], key=lambda row: row[primary])
+    best_row = results[SWEEP].loc[results[SWEEP][primary].idxmin()]
     print(f"best {primary}: {best_row[primary]:.3e} at rho = {best_row['spectral_radius']:.2f}")
 
 

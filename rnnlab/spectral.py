@@ -78,4 +78,5 @@ def recurrent_spectra(model, leading: int | None = None) -> dict[str, np.ndarray
     """Eigenvalues of each recurrent matrix of a model, by block name, sorted by decreasing
     modulus: RNN {"W_hh": ...}, LSTM {"W_hi", "W_hf", "W_ho", "W_hg"}, ESN {"W": ...}; in the
     matrix's own dtype. ``leading``: only the largest ones (large sparse reservoirs)."""
-    return {block: eigenvalues(matrix, leading) for block, matrix in model.recurrent_blocks().items()}
+    return {block: eigenvalues(matrix, leading)
+            for block, matrix in model.recurrent_blocks().items()}

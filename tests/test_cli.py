@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from rnnlab.app.preflight import check_config
-from rnnlab.app.schema import objects_from_config
+from rnnlab.app.schema import objects_from_config, register_configs
 from rnnlab.experiments import run_experiment
 from rnnlab.validation import ConfigError
 
@@ -127,3 +127,21 @@ def test_config_is_found_from_a_regular_non_editable_install(tmp_path):
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "name: mackey_glass" in result.stdout and "leak_rate: 1.0" in result.stdout
+
+
+def test_a_task_added_to_the_registry_runs_by_name_without_a_config_file(compose, monkeypatch):
+    from dataclasses import dataclass
+
+    from rnnlab.tasks import TASKS, MackeyGlassTask
+
+    @dataclass
+    class ShortMackeyGlass(MackeyGlassTask):
+        length: int = 700
+        name = "mackey_glass_short"
+
+    monkeypatch.setitem(TASKS, "mackey_glass_short", ShortMackeyGlass)
+    register_configs()   # what the command line does at start
+    cfg = compose("task=mackey_glass_short", "model.units=20", "model.washout=20")
+    objects = objects_from_config(cfg)
+    assert type(objects["task"]) is ShortMackeyGlass and objects["task"].length == 700
+    assert run_experiment(**objects).metrics["task"] == "mackey_glass_short"

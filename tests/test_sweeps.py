@@ -90,3 +90,40 @@ def test_a_sweep_with_a_diverging_run_completes_and_its_report_shows_it(cli, tmp
     assert runs["train.learning_rate"].tolist() == [0.01, 10000]
     page = (tmp_path / "sweep/report/index.html").read_text()
     assert "Runs that did not finish" in page and "<td>diverged</td>" in page
+
+
+def test_an_optuna_search_samples_intervals_refuses_bad_trials_cleanly_and_ends_with_a_report(
+        cli, tmp_path):
+    """The preset's leak-rate interval is widened past 1 here: the sampler's seed-0 draws put
+    two of the first three trials there, which are refused one by one while the search goes on."""
+    result = cli("-m", "hydra/sweeper=optuna", "experiment=esn_search", "hydra.sweeper.n_trials=3",
+                 "model.units=40", "task.length=1500", "model.leak_rate=interval(0.5,1.5)",
+                 "hydra.sweep.dir=search")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    runs = pd.read_csv(tmp_path / "search/report/runs.csv")
+    assert len(runs) == 3 and runs["model.leak_rate"].between(0.5, 1.5).all()
+    refused = runs[runs["model.leak_rate"] > 1]
+    assert len(refused) >= 1 and (refused["status"] == "failed").all()
+    assert (runs.loc[runs["model.leak_rate"] <= 1, "status"] == "finished").all()
+    status = (tmp_path / "search" / str(refused["run_dir"].iloc[0]) / "status.txt").read_text()
+    assert status.startswith("failed: ConfigError: model.leak_rate=")
+    assert status.rstrip().endswith("is out of range: allowed in (0, 1]")
+    assert (tmp_path / "search/report/index.html").exists()
+
+
+def test_an_unknown_launcher_is_one_line_naming_the_launchers_that_exist(cli, tmp_path):
+    result = cli("-m", "hydra/launcher=nonexistent", "seed=0,1")
+    assert result.returncode == 2
+    assert result.stderr == ("rnnlab: error: hydra/launcher=nonexistent is unknown: allowed "
+                             "basic, joblib, submitit_local, submitit_slurm\n")
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_an_interval_needs_a_sampling_sweeper_and_says_so(cli, tmp_path):
+    result = cli("-m", "model.spectral_radius=interval(0.5,1.5)")
+    assert result.returncode == 2
+    assert result.stderr == ("rnnlab: error: model.spectral_radius=interval(0.5,1.5) needs a "
+                             "sweeper that samples intervals: allowed with hydra/sweeper=optuna "
+                             "(the basic sweeper takes lists, range() and choice())\n")
+    assert not (tmp_path / "outputs").exists()

@@ -236,5 +236,6 @@ def summarise(rates: pd.DataFrame) -> dict:
     return {"spectral_radii": len(rates),
             "spectral_radius_at_zero_rate": first_zero_crossing(rates["spectral_radius"], rate),
             "max_rate_minus_ln_rho": float(np.nanmax(rate - rates["ln_rho"].to_numpy())),
-            "max_rate_minus_pascanu_bound": float(np.nanmax(rate - rates["pascanu_bound"].to_numpy()))
-            if rates["pascanu_bound"].notna().any() else math.nan}
+            "max_rate_minus_pascanu_bound":
+                float(np.nanmax(rate - rates["pascanu_bound"].to_numpy()))
+                if rates["pascanu_bound"].notna().any() else math.nan}

@@ -10,7 +10,6 @@ cannot compose is one line too (:func:`cli`).
 import logging
 import math
 import os
-import sys
 from pathlib import Path
 
 import hydra

@@ -40,7 +40,7 @@ def one_line(error: Exception, arguments: list[str] | None = None) -> str:
         return f"{error.override} cannot be parsed: {_first_line(error.message)}"
     if isinstance(error, MissingConfigException) and error.options is not None:
         group, _, choice = error.missing_cfg_file.rpartition("/")
-        allowed = ", ".join(o for o in error.options if not o.endswith("_schema")) or "none"
+        allowed = ", ".join(error.options) or "none"
         hint = (f" (hydra/sweeper=optuna and the like come with an extra: pip install -e "
                 f"'.[{EXTRAS[error.missing_cfg_file]}]')" if error.missing_cfg_file in EXTRAS
                 else "")
@@ -54,8 +54,8 @@ def one_line(error: Exception, arguments: list[str] | None = None) -> str:
         typed = any(a.lstrip("+~").split("=", 1)[0] == cause.full_key for a in arguments)
         choices = [a for a in arguments if "=" in a and not a.startswith(("-", "hydra"))
                    and "." not in a.split("=", 1)[0] and a.split("=", 1)[0] not in SCALAR_KEYS]
-        where = ("" if typed else f", but a config file sets it ({', '.join(choices) or 'a preset'})"
-                 f": that preset cannot run with this model or task")
+        where = ("" if typed else f", but a config file sets it ({', '.join(choices) or 'a preset'}"
+                 f"): that preset cannot run with this model or task")
         return (f"{cause.full_key} is not a key of this config{where}"
                 + (f"; allowed {allowed}" if allowed and where else
                    f": allowed {allowed}" if allowed else ""))

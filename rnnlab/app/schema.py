@@ -4,7 +4,7 @@ The defaults live in one place, the dataclasses of the models, tasks, training l
 analyses; :func:`structured_config` copies a model's or task's fields (types and defaults) into a
 config node, so ``model.units=abc`` is rejected as a type error by OmegaConf, and range rules are
 then checked by :func:`rnnlab.experiments.check_experiment`. YAML files in ``conf/`` only choose
-and override.
+and override (presets, settings per model and task).
 """
 
 import dataclasses
@@ -46,12 +46,13 @@ class RunConfig:
 
 
 def register_configs() -> None:
-    """Store the schemas in Hydra's ConfigStore (YAML files in conf/ extend them)."""
+    """Store the schemas in Hydra's ConfigStore: the run's, and every registered model and task
+    under its name (group ``model`` / ``task``), so ``model=NAME`` needs no YAML file."""
     store = ConfigStore.instance()
     store.store(name="rnnlab_schema", node=RunConfig)
     for group, table in [("model", MODELS), ("task", TASKS)]:
         for name, cls in table.items():
-            store.store(group=group, name=f"{name}_schema", node=structured_config(cls))
+            store.store(group=group, name=name, node=structured_config(cls))
 
 
 def build(model_name: str, task_name: str, model_params: dict, task_params: dict):

@@ -15,8 +15,7 @@ from rnnlab.analyses.esn_sweep import summarise, sweep
 from rnnlab.experiments import train_reservoir
 from rnnlab.experiments.outputs import RunResult
 from rnnlab.experiments.spec import Experiment
-from rnnlab.models import MODELS
-from rnnlab.tasks import TASKS
+from rnnlab import models, tasks
 from rnnlab.tasks.base import SeriesData
 from rnnlab.validation import require
 
@@ -24,13 +23,11 @@ from rnnlab.validation import require
 def check(spec: Experiment) -> None:
     model, task = spec.model, spec.task
     require(model.family == "reservoir",
-            f"model={model.name} cannot run kind=esn_sweep: allowed "
-            + ", ".join(f"model={name}" for name, cls in MODELS.items() if cls.family == "reservoir")
-            + " (kind=gradient_flow sweeps the spectral radius of an RNN or LSTM)")
+            f"model={model.name} cannot run kind=esn_sweep: allowed {models.choices('reservoir')} "
+            f"(kind=gradient_flow sweeps the spectral radius of an RNN or LSTM)")
     require(not task.is_classification,
-            f"task={task.name} cannot run kind=esn_sweep: allowed "
-            + ", ".join(f"task={name}" for name, cls in TASKS.items() if not cls.is_classification)
-            + " (the sweep scores regression tasks)")
+            f"task={task.name} cannot run kind=esn_sweep: allowed {tasks.choices(False)} "
+            f"(the sweep scores regression tasks)")
     spec.esn_sweep.check("esn_sweep.")
     train_reservoir.check(spec)
 

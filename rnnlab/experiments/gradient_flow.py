@@ -15,7 +15,7 @@ from rnnlab import plots
 from rnnlab.analyses.gradient_flow import measure_gradient_flow, summarise
 from rnnlab.experiments.outputs import RunResult
 from rnnlab.experiments.spec import Experiment
-from rnnlab.models import MODELS
+from rnnlab import models
 from rnnlab.tasks.base import SeriesData
 from rnnlab.training import Stream, check_windows
 from rnnlab.validation import require
@@ -25,8 +25,8 @@ def check(spec: Experiment) -> None:
     model, task, config = spec.model, spec.task, spec.gradient_flow
     require(model.family == "recurrent",
             f"model={model.name} cannot run kind=gradient_flow: allowed "
-            + ", ".join(f"model={name}" for name, cls in MODELS.items() if cls.family == "recurrent")
-            + " (the ESN's reservoir is not trained by gradients; see kind=esn_sweep)")
+            f"{models.choices('recurrent')} (the ESN's reservoir is not trained by gradients; "
+            f"see kind=esn_sweep)")
     config.check("gradient_flow.")
     window, test_length = config.window, task.test_length
     if not config.no_input:

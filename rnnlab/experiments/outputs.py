@@ -34,7 +34,8 @@ def write_result(result: RunResult, out_dir: Path) -> None:
             temporary.write_text(text, encoding="utf-8")
 
 
-def series_table(data: SeriesData, teacher_forced: np.ndarray, free_run: np.ndarray) -> pd.DataFrame:
+def series_table(data: SeriesData, teacher_forced: np.ndarray,
+                 free_run: np.ndarray) -> pd.DataFrame:
     """series.csv: t, input, target, teacher_forced, free_run over the test part (one column per
     feature, suffixed _j when there are several); a short free run is padded with NaN."""
     test_length = len(data.y_test)

@@ -78,4 +78,5 @@ def summary(metrics: dict, out_dir) -> str:
     skip = {"kind", "model", "task", "seed", "headline_metric"}
     numbers = " ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
                        for key, value in metrics.items() if key not in skip)
-    return f"{metrics['model']} on {metrics['task']} (seed {metrics['seed']}): {numbers} -> {out_dir}"
+    what = f"{metrics['model']} on {metrics['task']} (seed {metrics['seed']})"
+    return f"{what}: {numbers} -> {out_dir}"

@@ -19,7 +19,8 @@ from rnnlab.analyses.scoring import theory_metrics
 from rnnlab.experiments.outputs import RunResult, plot_series, series_table, spectrum_rows
 from rnnlab.experiments.spec import Experiment
 from rnnlab.tasks.base import SeriesData
-from rnnlab.training import GradientRecords, RecurrentSpectra, Stream, check_windows, evaluate, train
+from rnnlab.training import (GradientRecords, RecurrentSpectra, Stream, check_windows, evaluate,
+                             train)
 
 
 def check(spec: Experiment) -> None:
@@ -27,7 +28,8 @@ def check(spec: Experiment) -> None:
     check_windows(spec.train, spec.task.train_length)
 
 
-@threadpool_limits.wrap(limits=1, user_api="blas")   # B x H matrices: threads cost more than they save
+@threadpool_limits.wrap(limits=1, user_api="blas")   # B x H matrices: threads cost more than
+                                                     # they save
 def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResult:
     model, task, config = spec.model, spec.task, spec.train
     stream = Stream.from_data(data, task.needs_feedback)
@@ -97,5 +99,6 @@ def plot(spec: Experiment, result: RunResult, out_dir) -> None:
     plots.plot_recurrent_spectra(result.tables["spectrum"], out_dir / "spectrum.png",
                                  f"{title}: recurrent eigenvalues before and after training")
     plots.plot_gradients(result.tables["gradients"], out_dir / "gradients.png",
-                         f"{title}: gradient norms across a {config.gradient_window}-step probe window",
+                         f"{title}: gradient norms across a {config.gradient_window}-step "
+                         f"probe window",
                          bptt=config.bptt)

@@ -15,3 +15,8 @@ from rnnlab.models.lstm import LSTM
 from rnnlab.models.rnn import RNN
 
 MODELS = {cls.name: cls for cls in (ESN, RNN, LSTM)}
+
+
+def choices(family: str) -> str:
+    """The command-line choices of one family, e.g. "model=rnn, model=lstm"."""
+    return ", ".join(f"model={name}" for name, cls in MODELS.items() if cls.family == family)

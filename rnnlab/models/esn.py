@@ -75,9 +75,9 @@ class ESN:
     Learned attributes (after :meth:`fit`): ``W_`` (sparse (N, N)), ``W_in_`` (N, 1 + D_in),
     ``W_fb_`` (N, D_out), ``noise_rng_`` (the state-noise stream), ``W_out_`` (D_out, 1 + D_in + N),
     and ``state_`` / ``last_output_``: where fitting left the reservoir, from which
-    predict/generate continue. The state update is :func:`rnnlab.models.reservoir.advance`. The measured
-    ``spectral_radius_``, ``largest_singular_value_`` and ``effective_spectral_radius_`` of W
-    are computed on first access (they cost a few eigensolves that fitting does not need).
+    predict/generate continue. The state update is :func:`rnnlab.models.reservoir.advance`. The
+    measured ``spectral_radius_``, ``largest_singular_value_`` and ``effective_spectral_radius_``
+    of W are computed on first access (they cost a few eigensolves that fitting does not need).
     """
 
     units: int = 300                 # N, reservoir size
@@ -152,7 +152,8 @@ class ESN:
         self.W_in_[:, 0] *= self.bias_scaling
         self.W_in_[:, 1:] *= self.input_scaling
         self.W_fb_ = self.feedback_scaling * feedback_rng.uniform(-1.0, 1.0, (N, output_dim))
-        for measured in ("spectral_radius_", "largest_singular_value_", "effective_spectral_radius_"):
+        for measured in ("spectral_radius_", "largest_singular_value_",
+                         "effective_spectral_radius_"):
             self.__dict__.pop(measured, None)  # forget a previous fit's cached values
         return self
 
@@ -168,7 +169,7 @@ class ESN:
         return esn
 
     def state_noise(self, steps: int) -> np.ndarray | None:
-        """xi(t) for ``steps`` steps of fitting, (steps, N), from the noise stream; None if noise=0."""
+        """xi(t) for ``steps`` steps of fitting, (steps, N), from the noise stream (None: no noise)."""
         if self.noise == 0:
             return None
         return self.noise * self.noise_rng_.standard_normal((steps, self.units))
@@ -208,7 +209,8 @@ class ESN:
     def check_drawn(self) -> None:
         """Raise RuntimeError unless the weights are drawn (by fit or draw_weights)."""
         if not hasattr(self, "W_"):
-            raise RuntimeError("this ESN has no weights yet: call fit(u, y) (or draw_weights) first")
+            raise RuntimeError("this ESN has no weights yet: call fit(u, y) (or draw_weights) "
+                               "first")
 
     def check_fitted(self) -> None:
         """Raise RuntimeError unless the readout is fitted."""

@@ -45,6 +45,8 @@ def advance(W, scales, leak_rates, state: np.ndarray, drive: np.ndarray,
     # states in columns 0..K-1, tangents in K..2K-1: one C-ordered (N, K or 2K) operand per step
     operand = np.empty((W.shape[0], 2 * K if track else K))
     column_scales = np.concatenate([scales, scales]) if track else scales
+    scaled = bool(np.any(scales != 1.0))   # a plain ESN (s = 1) skips the product by 1
+    rows = drive.transpose(1, 2, 0)        # (T, N, K): step t's drive, then its states
     x = operand[:, :K]
     x[...] = state
     if track:
@@ -52,14 +54,15 @@ def advance(W, scales, leak_rates, state: np.ndarray, drive: np.ndarray,
         v[...] = tangent / np.linalg.norm(tangent, axis=0)
         log_growth, counted = np.zeros(K), 0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for t in tqdm(range(steps), desc=description, unit="step", disable=None, leave=False):
+        for t in progress(steps, description):
             product = W @ operand                  # (N, K) or (N, 2K): the one sparse product
-            product *= column_scales               # s_k W x_k, s_k W v_k
-            h = product[:, :K]
+            if scaled:
+                product *= column_scales           # s_k W x_k, s_k W v_k
+            h = product[:, :K] if track else product
             if closed_loop is None:
-                h += drive[:, t, :].T              # the argument of f
+                h += rows[t]                       # the argument of f
             else:
-                h += drive[:, t, :].T + closed_loop.feedback(t, x)
+                h += rows[t] + closed_loop.feedback(t, x)
             activated = h if leaky else x          # without leak, x(t) = f(...) itself
             if tanh:
                 np.tanh(h, out=activated)
@@ -86,13 +89,20 @@ def advance(W, scales, leak_rates, state: np.ndarray, drive: np.ndarray,
                 x *= keep
                 h *= leak_rates
                 x += h
-            drive[:, t, :] = x.T
+            rows[t] = x
         if closed_loop is not None:
             closed_loop.feedback(steps, x)         # the last step's output
     lyapunov = None
     if track:
         lyapunov = log_growth / counted if counted else np.full(K, np.nan)
     return x.copy(), lyapunov
+
+
+def progress(steps: int, description: str | None):
+    """range(steps), with a progress bar in a terminal when the loop has a ``description``."""
+    if description is None:
+        return range(steps)
+    return tqdm(range(steps), desc=description, unit="step", disable=None, leave=False)
 
 
 class ClosedLoop:

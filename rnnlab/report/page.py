@@ -1,12 +1,12 @@
 """The sweep's report page: ``report/index.html``, self-contained (images embedded), with its PNGs.
 
-Built from :func:`rnnlab.report.runs.collect`'s tables. It shows the command and the sweep's settings,
-the summary table (mean +- std over seeds per combination of the other swept values, beside the
-theory levels where the task has them), the runs that did not finish, and plots chosen by what
-varied:
+Built from :func:`rnnlab.report.runs.collect`'s tables. It shows the command and the sweep's
+settings, the summary table (mean +- std over seeds per combination of the other swept values,
+beside the theory levels where the task has them), the runs that did not finish, and plots chosen
+by what varied:
 
-- the headline metric against each swept numeric key, one line per value of the swept
-  categorical keys, error bars = std over seeds;
+- the headline metric (each run's metrics.csv names it) against each swept numeric key, one
+  line per value of the swept categorical keys, error bars = std over seeds;
 - a heatmap of the metric when two numeric keys were swept;
 - test loss over training, one line per run, with the theory levels;
 - gradient norm against lag at the end of training, one line per run (log scale).

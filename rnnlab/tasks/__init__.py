@@ -13,3 +13,12 @@ from rnnlab.tasks.mackey_glass import MackeyGlassTask
 from rnnlab.tasks.sine import SineTask
 
 TASKS = {cls.name: cls for cls in (SineTask, MackeyGlassTask, EchoTask, CharsTask)}
+
+__all__ = ["SeriesData", "Task", "nrmse", "SineTask", "MackeyGlassTask", "EchoTask", "CharsTask",
+           "TASKS", "choices"]
+
+
+def choices(classification: bool) -> str:
+    """The command-line choices of one kind of task, e.g. "task=sine, task=mackey_glass"."""
+    return ", ".join(f"task={name}" for name, cls in TASKS.items()
+                     if cls.is_classification == classification)

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnlab.validation import check_ranges
+from rnnlab.validation import Range, at_least, check_ranges
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,11 @@ class SeriesData:
     @property
     def y_test(self) -> np.ndarray:
         return self.targets[self.train_length:]
+
+
+def split_rules(min_length: int = 100) -> dict[str, Range]:
+    """The range rules of ``length`` and ``train_fraction`` (both parts non-empty)."""
+    return {"length": at_least(min_length), "train_fraction": Range(0, 1, False, False)}
 
 
 class Task:
@@ -98,7 +103,7 @@ class Task:
 
     def score(self, data: SeriesData, teacher_forced: np.ndarray, free_run: np.ndarray) -> dict:
         """Metrics of a regression task's predictions over the test part: one step ahead
-        (teacher forced, (T_test, D_out)) and closed loop (free_run, (data.free_run_length, D_out))."""
+        (teacher_forced, (T_test, D_out)) and closed loop (free_run, (free_run_length, D_out))."""
         raise NotImplementedError(f"task={self.name} is scored by cross-entropy, not score()")
 
     def theory(self, data: SeriesData) -> dict[str, float]:

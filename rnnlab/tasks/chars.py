@@ -52,7 +52,7 @@ from typing import ClassVar
 import numpy as np
 
 from rnnlab.losses import softmax
-from rnnlab.tasks.base import SeriesData, Task
+from rnnlab.tasks.base import SeriesData, Task, split_rules
 from rnnlab.tasks.information import conditional_entropy, entropy
 from rnnlab.tasks.markov import MarkovChain, random_markov_chain
 from rnnlab.validation import ConfigError, Range, at_least, positive, require
@@ -127,8 +127,7 @@ class CharsTask(Task):
         # >= 0.1: smaller values make numpy's Dirichlet draws contain exact zeros, and a chain
         # with forbidden transitions may be reducible (then it has no unique entropy rate)
         "concentration": at_least(0.1),
-        "length": at_least(MIN_CHARACTERS),
-        "train_fraction": Range(0, 1, False, False),
+        **split_rules(MIN_CHARACTERS),
         "sample_length": at_least(1),
         "temperature": positive(),
     }

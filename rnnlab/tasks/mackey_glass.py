@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnlab.tasks.base import SeriesData, Task, nrmse
+from rnnlab.tasks.base import SeriesData, Task, nrmse, split_rules
 from rnnlab.validation import Range, at_least, positive, require
 
 
@@ -61,8 +61,7 @@ class MackeyGlassTask(Task):
     needs_feedback: ClassVar[bool] = True
     headline: ClassVar[tuple] = ("one_step_nrmse", "free_run_nrmse")  # metrics shown in plot titles
     rules: ClassVar[dict[str, Range]] = {
-        "length": at_least(100),
-        "train_fraction": Range(0, 1, False, False),
+        **split_rules(),
         "delay": positive(),
         "gain": positive(),
         "decay": positive(),

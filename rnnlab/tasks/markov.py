@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.special
 
-DENSE_CONTEXTS = 1024    # up to this many contexts pi is a dense linear solve, above it power iteration
+DENSE_CONTEXTS = 1024    # up to this many contexts pi is a dense solve, above: power iteration
 
 
 @dataclass(frozen=True, eq=False)

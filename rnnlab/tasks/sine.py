@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.signal
 
-from rnnlab.tasks.base import SeriesData, Task, nrmse
+from rnnlab.tasks.base import SeriesData, Task, nrmse, split_rules
 from rnnlab.validation import Range, at_least, positive, require
 
 
@@ -35,10 +35,10 @@ class SineTask(Task):
     name: ClassVar[str] = "sine"
     primary_metric: ClassVar[str] = "teacher_forced_nrmse"
     needs_feedback: ClassVar[bool] = True
-    headline: ClassVar[tuple] = ("teacher_forced_nrmse", "free_run_frequency_error_median")  # metrics shown in plot titles
+    headline: ClassVar[tuple] = ("teacher_forced_nrmse",   # metrics shown in plot titles
+                                 "free_run_frequency_error_median")
     rules: ClassVar[dict[str, Range]] = {
-        "length": at_least(100),
-        "train_fraction": Range(0, 1, False, False),
+        **split_rules(),
         "period_min": at_least(2),   # 2 steps per cycle is the Nyquist limit
         "period_max": at_least(2),
         "segment_min": at_least(1),
