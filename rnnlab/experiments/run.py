@@ -14,7 +14,6 @@ finished run.
 """
 
 import dataclasses
-import logging
 import time
 from pathlib import Path
 
@@ -28,8 +27,6 @@ from rnnlab.experiments.spec import Experiment, experiment
 from rnnlab.tables import write_table
 from rnnlab.training import TrainConfig
 from rnnlab.validation import require
-
-log = logging.getLogger(__name__)
 
 
 def check_experiment(spec: Experiment) -> None:

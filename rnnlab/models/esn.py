@@ -162,6 +162,9 @@ class ESN:
         and noise stream; W_in's input columns are multiplied by input_scaling / self.input_scaling
         (exactly the draw times input_scaling when this model's input_scaling is 1)."""
         self.check_drawn()
+        if self.input_scaling == 0:
+            raise ValueError("input_scaling=0 kept no input draw to rescale: draw the shared "
+                             "reservoir with input_scaling=1")
         esn = dataclasses.replace(self, leak_rate=leak_rate, input_scaling=input_scaling)
         esn.W_, esn.W_fb_, esn.noise_rng_ = self.W_, self.W_fb_, self.noise_rng_
         esn.W_in_ = self.W_in_.copy()
