@@ -7,8 +7,9 @@ epoch) starts again from the zero state.
 
     result = train(model, stream, TrainConfig(steps=2000, bptt=10), test=(start, stop))
 
-A non-finite loss or gradient stops the run: the result records ``diverged`` and the step, which
-is a finding about the configuration, not an error.
+A diverging run stops: a non-finite loss or gradient, or a loss above ``divergence_factor`` times
+the first update's. The result records ``diverged``, the step and which rule fired -- a finding
+about the configuration, not an error.
 
 Measurements taken during training are probes (callbacks, in minGPT's trainer style): each
 :class:`Probe` may add columns to every row of the training history and act after each update.
@@ -53,6 +54,8 @@ class TrainConfig:
     log_every: int = 0             # steps between rows of training.csv; 0 = about 100 rows
     gradient_records: int = 5      # gradients.csv is recorded this many times, init to end
     gradient_window: int = 50      # T of the gradient probe (test windows, zero initial state)
+    divergence_factor: float = 1e3  # a loss above this many times the first update's has
+                                    # diverged (0: only a non-finite loss or gradient counts)
 
     rules: ClassVar[dict] = {
         "steps": at_least(1),
@@ -67,6 +70,7 @@ class TrainConfig:
         "log_every": at_least(0),
         "gradient_records": at_least(2),
         "gradient_window": at_least(1),
+        "divergence_factor": non_negative(),
     }
 
     def check(self, prefix: str = "train.") -> None:
@@ -151,6 +155,7 @@ class TrainingResult:
     history: list = field(default_factory=list)     # rows of training.csv
     diverged: bool = False
     diverged_step: int | None = None
+    diverged_reason: str = ""                       # which rule fired
     steps_done: int = 0
 
 
@@ -218,6 +223,7 @@ def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
     ``test`` = (start, stop): the steps of the stream scored as test loss on each history row.
     ``probes``: :class:`Probe` callbacks (default: :class:`RecurrentSpectra`).
     """
+    _check_arguments(model, stream, config, test)
     check_windows(config, stream.train_length)
     probes = (RecurrentSpectra(),) if probes is None else tuple(probes)
     result = TrainingResult()
@@ -233,6 +239,40 @@ def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
     return result
 
 
+def _check_arguments(model, stream, config, test) -> None:
+    """One ValueError (argument, value, what is allowed) for arguments train cannot use."""
+    if not isinstance(stream, Stream):
+        raise ValueError(f"stream={type(stream).__name__}: allowed a Stream "
+                         f"(Stream.from_data(data, task.needs_feedback))")
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config={type(config).__name__}: allowed a TrainConfig")
+    if getattr(model, "params", None) is None:
+        raise ValueError(f"model={type(model).__name__} is not built: call "
+                         f"model.build({stream.input_size}, {stream.output_size}) first")
+    if (model.input_size, model.output_size) != (stream.input_size, stream.output_size):
+        raise ValueError(f"model is built for {model.input_size} inputs and {model.output_size} "
+                         f"outputs: allowed the stream's {stream.input_size} and "
+                         f"{stream.output_size}")
+    total = len(stream.targets)
+    valid = (isinstance(test, (tuple, list)) and len(test) == 2
+             and all(isinstance(v, (int, np.integer)) for v in test)
+             and stream.train_length <= test[0] < test[1] <= total)
+    if not valid:
+        raise ValueError(f"test={test!r} is out of range: allowed (start, stop) integers with "
+                         f"{stream.train_length} <= start < stop <= {total} (the test part)")
+
+
+def _divergence(loss: float, norm: float, first_loss: float, factor: float) -> str:
+    """Which divergence rule the update's loss and gradient norm break ("" if none)."""
+    if not math.isfinite(loss):
+        return f"non-finite loss ({loss})"
+    if not math.isfinite(norm):
+        return f"non-finite gradient norm ({norm})"
+    if factor > 0 and math.isfinite(first_loss) and abs(loss) > factor * abs(first_loss):
+        return f"loss {loss:.4g} > {factor:g} x the first update's {first_loss:.4g}"
+    return ""
+
+
 def _loop(model, stream, config, test, description, probes, result, progress) -> None:
     """The update loop of :func:`train` (fills ``result``)."""
     x_lanes = as_lanes(stream.inputs[:stream.train_length], config.batch_size)
@@ -240,7 +280,7 @@ def _loop(model, stream, config, test, description, probes, result, progress) ->
     windows = len(x_lanes) // config.bptt
     optimiser = OPTIMISERS[config.optimiser](momentum=config.momentum)
     interval = {"loss": [], "norm": [], "clipped": []}
-    state = None
+    state, first_loss = None, math.nan
     for step in range(1, config.steps + 1):
         window = (step - 1) % windows
         if window == 0:
@@ -250,10 +290,11 @@ def _loop(model, stream, config, test, description, probes, result, progress) ->
             loss, grads, info = model.loss_and_grads(
                 stream.features(x_lanes[span], model.float_type), y_lanes[span], state)
             norm, clipped = clip_gradients(grads, config.clip, config.clip_threshold)
-        if not (math.isfinite(loss) and math.isfinite(norm)):
-            result.diverged, result.diverged_step = True, step
-            log.warning("%s diverged at step %d (loss %s, gradient norm %s)",
-                        description, step, loss, norm)
+        first_loss = loss if step == 1 else first_loss
+        reason = _divergence(loss, norm, first_loss, config.divergence_factor)
+        if reason:
+            result.diverged, result.diverged_step, result.diverged_reason = True, step, reason
+            log.warning("%s diverged at step %d: %s", description, step, reason)
             return
         state = info["state"]
         learning_rate = config.learning_rate_at(step)

@@ -7,6 +7,7 @@ the config prefix (``model.``, ``task.``) so a message names the key exactly as 
 
 from dataclasses import dataclass
 import math
+import numbers
 
 
 class ConfigError(ValueError):
@@ -84,6 +85,28 @@ def check_ranges(obj, prefix: str) -> None:
         if value is not None and not allowed.contains(value):
             problem = "is out of range" if isinstance(allowed, Range) else "is not allowed"
             raise ConfigError(f"{prefix}{name}={value!r} {problem}: allowed {allowed}")
+
+
+def check_list(values, allowed: Range, key: str, optional: bool = False) -> None:
+    """Raise ConfigError unless ``values`` is a non-empty list of numbers each in ``allowed``
+    (None passes when ``optional``)."""
+    if values is None and optional:
+        return
+    numbers = isinstance(values, (list, tuple)) and len(values) > 0 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and allowed.contains(v)
+        for v in values)
+    if not numbers:
+        shown = list(values) if isinstance(values, (list, tuple)) else values
+        raise ConfigError(f"{key}={shown} is out of range: allowed a non-empty list of numbers, "
+                          f"each {allowed}")
+
+
+def check_integer(value, name: str, allowed: Range, note: str = "") -> None:
+    """Raise ValueError unless ``value`` is an integer (not a bool) in ``allowed``, e.g.
+    "steps=-5 is out of range: allowed an integer >= 0"."""
+    integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not (integer and allowed.contains(value)):
+        raise ValueError(f"{name}={value!r} is out of range: allowed an integer {allowed}{note}")
 
 
 def require(condition: bool, message: str) -> None:

@@ -34,4 +34,4 @@ def test_sweep_lists_are_checked(cli, tmp_path):
     result = cli("experiment=esn_sweep", "esn_sweep.spectral_radii=[]", "hydra.run.dir=run")
     assert result.returncode == 2
     assert result.stderr.strip() == ("rnnlab: error: esn_sweep.spectral_radii=[] is out of range: "
-                                     "allowed a non-empty list of numbers > 0")
+                                     "allowed a non-empty list of numbers, each > 0")

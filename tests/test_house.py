@@ -15,7 +15,8 @@ import rnnlab.models.reservoir as reservoir
 from rnnlab import ESN, MackeyGlassTask, lyapunov_exponent, memory_capacity, sweep
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rnnlab"
-UTILITIES = {"validation", "spectral", "ridge", "losses", "optimisers", "tables", "plots"}
+UTILITIES = {"validation", "spectral", "ridge", "losses", "optimisers", "tables", "plots",
+             "resources"}
 # layer -> the layers it may import from (itself included)
 ALLOWED = {
     "utilities": {"utilities"},

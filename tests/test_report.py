@@ -1,4 +1,6 @@
-"""rnnlab.report on synthetic run directories (hand-written files, no training)."""
+"""rnnlab.report on synthetic run directories of the older format (overrides.yaml, metrics.csv,
+no run.json; hand-written files, no training). The run.json format and bad inputs:
+tests/test_report_inputs.py."""
 
 import subprocess
 import sys
@@ -85,6 +87,9 @@ def test_every_run_has_a_row_with_its_status(multirun):
     assert runs["status"].to_dict() == {"0": "finished", "1": "finished", "2": "finished",
                                         "3": "finished", "4": "finished", "5": "diverged",
                                         "6": "incomplete", "7": "failed"}
+    assert runs.loc["7", "status_reason"] == "ValueError: boom"   # the traceback's last line
+    assert runs.loc["6", "status_reason"] == "no status.txt and no metrics.csv"
+    assert (runs.loc[["0", "5"], "status_reason"] == "").all()
     # runs without metrics keep their overrides and have NaN metrics
     assert np.isnan(runs.loc["6", "test_loss"]) and np.isnan(runs.loc["7", "test_loss"])
     assert runs.loc["7", "model"] == "rnn"
@@ -96,6 +101,9 @@ def test_status_file_marks_a_run_failed(tmp_path):
     make_run(tmp_path / "c", ["seed=2"], files={"status.txt": "running\n"})
     runs = collect(tmp_path).runs.set_index("run_dir")
     assert runs["status"].to_dict() == {"a": "failed", "b": "failed", "c": "incomplete"}
+    assert runs["status_reason"].to_dict() == {
+        "a": "out of memory", "b": "KeyError: 'x'",
+        "c": "status.txt says running and there is no metrics.csv"}
 
 
 def test_runs_are_in_natural_order(tmp_path):

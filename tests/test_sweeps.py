@@ -37,10 +37,23 @@ def test_a_failing_job_is_recorded_and_the_others_finish(cli, tmp_path):
                  "task=mackey_glass", "task.length=600")
     assert result.returncode == 0, result.stderr
     (sweep,) = (tmp_path / "outputs/multirun").glob("*/*")
-    assert (sweep / "0/status.txt").read_text().startswith("failed: ValueError: the random "
-                                                          "reservoir has spectral radius 0")
+    assert (sweep / "0/status.txt").read_text().startswith(
+        "failed: ConfigError: connectivity=0.01 with units=10 drew a reservoir with spectral "
+        "radius 0")
     assert not (sweep / "0/metrics.csv").exists()
+    assert (sweep / "1/status.txt").read_text() == "finished\n"
     assert pd.read_csv(sweep / "1/metrics.csv").iloc[0]["one_step_nrmse"] < 0.1
+    runs = pd.read_csv(sweep / "report/runs.csv")
+    assert runs["status"].tolist() == ["failed", "finished"]
+
+
+def test_a_single_run_refused_at_run_time_is_one_line_and_leaves_nothing(cli, tmp_path):
+    result = cli("model.units=10", "model.connectivity=0.01", "model.washout=10",
+                 "task=mackey_glass", "task.length=600", "hydra.run.dir=run")
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("rnnlab: error: connectivity=0.01 with units=10 drew a reservoir")
+    assert not (tmp_path / "run").exists()
 
 
 def test_joblib_launcher_gives_the_same_numbers_as_the_basic_launcher(cli, tmp_path):

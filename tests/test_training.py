@@ -1,5 +1,8 @@
 """Optimisers, clipping, truncated-BPTT windows, divergence handling, and that training learns."""
 
+import dataclasses
+import re
+
 import numpy as np
 import pytest
 
@@ -144,3 +147,17 @@ def test_bad_training_settings_are_refused_with_one_line():
         TrainConfig(optimiser="rmsprop").check()
     with pytest.raises(ConfigError, match=r"^train.bptt=0 is out of range: allowed >= 1$"):
         TrainConfig(bptt=0).check()
+
+
+def test_a_loss_far_above_the_first_updates_counts_as_divergence_and_says_which_rule():
+    """Momentum 5 makes the loss grow without bound long before it overflows."""
+    stream, test = echo_stream(train_steps=20_000, test_steps=5_000)
+    config = TrainConfig(steps=300, bptt=5, batch_size=8, optimiser="momentum", momentum=5.0,
+                         learning_rate=0.1, clip="none", schedule="constant")
+    result = train(RNN(hidden_size=8, seed=0).build(1, 2), stream, config, test)
+    assert result.diverged and re.fullmatch(
+        r"loss \S+ > 1000 x the first update's \S+", result.diverged_reason)
+    loose = train(RNN(hidden_size=8, seed=0).build(1, 2), stream,
+                  dataclasses.replace(config, divergence_factor=0.0), test)
+    assert loose.diverged_step is None or loose.diverged_step > result.diverged_step
+    assert loose.diverged_reason in ("",) or loose.diverged_reason.startswith("non-finite")

@@ -50,7 +50,7 @@ from rnnlab.analyses.scoring import first_zero_crossing
 from rnnlab.models.esn import ESN, as_series, fit_readout, previous_outputs, readout
 from rnnlab.models.reservoir import ClosedLoop, advance
 from rnnlab.tasks.base import SeriesData
-from rnnlab.validation import require
+from rnnlab.validation import check_list
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,11 @@ class ESNSweepConfig:
     rules: ClassVar[dict] = {}
 
     def check(self, prefix: str = "esn_sweep.") -> None:
-        for key in ("spectral_radii", "leak_rates", "input_scalings"):
-            values = getattr(self, key)
-            require(values is None or (len(values) > 0 and all(v > 0 for v in values)),
-                    f"{prefix}{key}={values} is out of range: allowed a non-empty list of "
-                    f"numbers > 0")
+        """Every grid value within the ESN's own rule for that hyperparameter."""
+        check_list(self.spectral_radii, ESN.rules["spectral_radius"], f"{prefix}spectral_radii")
+        check_list(self.leak_rates, ESN.rules["leak_rate"], f"{prefix}leak_rates", optional=True)
+        check_list(self.input_scalings, ESN.rules["input_scaling"], f"{prefix}input_scalings",
+                   optional=True)
 
 
 def grid(spectral_radii, leak_rates, input_scalings) -> list[tuple[float, float, float]]:

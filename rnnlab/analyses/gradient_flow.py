@@ -33,7 +33,7 @@ import pandas as pd
 from rnnlab import losses, spectral
 from rnnlab.analyses.scoring import first_zero_crossing
 from rnnlab.training import Stream, TrainConfig, train
-from rnnlab.validation import at_least, check_ranges, require
+from rnnlab.validation import at_least, check_list, check_ranges, positive, require
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,7 @@ class GradientFlowConfig:
 
     def check(self, prefix: str = "gradient_flow.") -> None:
         check_ranges(self, prefix)
-        require(len(self.spectral_radii) > 0 and all(v > 0 for v in self.spectral_radii),
-                f"{prefix}spectral_radii={self.spectral_radii} is out of range: allowed a "
-                f"non-empty list of numbers > 0")
+        check_list(self.spectral_radii, positive(), f"{prefix}spectral_radii")
         require(self.fit_lag_min < self.window - 1,
                 f"{prefix}fit_lag_min={self.fit_lag_min} is out of range: allowed < "
                 f"{self.window - 1} ({prefix}window - 1)")

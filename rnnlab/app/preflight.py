@@ -13,6 +13,7 @@
 import dataclasses
 import itertools
 import sys
+from pathlib import Path
 
 import hydra
 from hydra.core.global_hydra import GlobalHydra
@@ -20,11 +21,12 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import IntervalSweep
 from hydra.errors import MissingConfigException, OverrideParseException
 from omegaconf import DictConfig
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+from omegaconf.errors import (ConfigAttributeError, ConfigKeyError, InterpolationResolutionError,
+                              OmegaConfBaseException)
 
 from rnnlab.app.schema import objects_from_config
 from rnnlab.experiments import check_experiment, experiment
-from rnnlab.validation import ConfigError
+from rnnlab.validation import ConfigError, require
 
 # config choices that come with an optional extra of the package (pip install -e '.[EXTRA]')
 EXTRAS = {"hydra/sweeper/optuna": "optuna", "hydra/launcher/joblib": "sweep",
@@ -52,6 +54,11 @@ def one_line(error: Exception, arguments: list[str] | None = None) -> str:
         allowed = (", ".join(f.name for f in dataclasses.fields(schema) if f.name != "name")
                    if schema is not None and dataclasses.is_dataclass(schema) else "")
         typed = any(a.lstrip("+~").split("=", 1)[0] == cause.full_key for a in arguments)
+        group = cause.full_key.split(".")[0]
+        swept = next((a for a in arguments if a.split("=", 1)[0] == group and "," in a), None)
+        if typed and swept:   # Hydra composes a sweep first with the group's default choice
+            return (f"{cause.full_key} is not a key of every choice of {swept}: write "
+                    f"++{cause.full_key}=... to set it in the jobs whose {group} has it")
         choices = [a for a in arguments if "=" in a and not a.startswith(("-", "hydra"))
                    and "." not in a.split("=", 1)[0] and a.split("=", 1)[0] not in SCALAR_KEYS]
         where = ("" if typed else f", but a config file sets it ({', '.join(choices) or 'a preset'}"
@@ -59,6 +66,8 @@ def one_line(error: Exception, arguments: list[str] | None = None) -> str:
         return (f"{cause.full_key} is not a key of this config{where}"
                 + (f"; allowed {allowed}" if allowed and where else
                    f": allowed {allowed}" if allowed else ""))
+    if isinstance(cause, InterpolationResolutionError) and cause.full_key:
+        return f"{cause.full_key} cannot be resolved: {_first_line(cause.msg)}"
     if isinstance(cause, OmegaConfBaseException) and cause.full_key:
         return f"{cause.full_key}={cause.value} is not allowed: {_first_line(cause.msg)}"
     return _first_line(str(error))
@@ -69,8 +78,29 @@ def _first_line(text: str) -> str:
 
 
 def check_config(cfg: DictConfig) -> None:
-    """Raise ConfigError unless the composed config builds objects that pass every check."""
-    check_experiment(experiment(**objects_from_config(cfg)))
+    """Raise ConfigError unless the composed config builds objects that pass every check (a bad
+    ``${...}`` interpolation included)."""
+    try:
+        objects = objects_from_config(cfg)
+    except OmegaConfBaseException as error:
+        raise ConfigError(one_line(error)) from None
+    check_experiment(experiment(**objects))
+
+
+def check_output_folder(key: str, folder) -> None:
+    """A run or sweep directory must be a folder of its own, not the working directory."""
+    text = str(folder).strip()
+    require(text not in ("", ".") and Path(text).resolve() != Path.cwd().resolve(),
+            f"{key}={text!r} is not allowed: allowed a folder other than the working directory "
+            f"(the run writes many files there)")
+
+
+def check_launcher(launcher: DictConfig) -> None:
+    """Settings of the launcher plugins that would only fail once the sweep has started."""
+    jobs = launcher.get("n_jobs")
+    require(jobs is None or (isinstance(jobs, int) and jobs != 0),
+            f"hydra.launcher.n_jobs={jobs!r} is not allowed: allowed a positive number of "
+            f"processes, or -1 for all cores")
 
 
 def compose(overrides: list[str], config_name: str = "config") -> DictConfig:

@@ -8,13 +8,14 @@ rho, its error, largest MC, the rho where the Lyapunov exponent crosses zero).
 """
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from rnnlab import plots
 from rnnlab.analyses.esn_sweep import summarise, sweep
 from rnnlab.experiments import train_reservoir
 from rnnlab.experiments.outputs import RunResult
+from rnnlab.analyses.reservoir_dynamics import MC_WASHOUT, MEMORY_BUDGET_BYTES, mc_steps
 from rnnlab.experiments.spec import Experiment
+from rnnlab.resources import FLOAT, Need
 from rnnlab import models, tasks
 from rnnlab.tasks.base import SeriesData
 from rnnlab.validation import require
@@ -32,7 +33,21 @@ def check(spec: Experiment) -> None:
     train_reservoir.check(spec)
 
 
-@threadpool_limits.wrap(limits=1, user_api="blas")   # (N, K) products: one thread is faster here
+def memory_needs(spec: Experiment) -> list[Need]:
+    """The reservoir as for one fit, and the grid's state buffers -- batched to at most
+    MEMORY_BUDGET_BYTES (plus one grid point) for the task error and again for the memory
+    capacity, whose lagged-input readouts hold (steps, 2N) arrays."""
+    model = spec.model
+    N, (inputs, _) = model.units, spec.task.dimensions()
+    rows = max(spec.task.split())
+    point = FLOAT * rows * (inputs + N)
+    steps = mc_steps(N)
+    capacity = 6 * FLOAT * steps * 2 * N + FLOAT * (max(MC_WASHOUT, 2 * N) + 2 * steps) * N
+    return train_reservoir.memory_needs(spec) + [
+        Need("model.units", N, "the sweep's state buffers and memory-capacity readouts",
+             MEMORY_BUDGET_BYTES + point + (capacity if spec.esn_sweep.memory_capacity else 0))]
+
+
 def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResult:
     config = spec.esn_sweep
     table = sweep(spec.model, spec.task, data, config.spectral_radii, config.leak_rates,

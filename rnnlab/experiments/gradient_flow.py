@@ -9,12 +9,12 @@ the model trained at each rho first.
 """
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from rnnlab import plots
-from rnnlab.analyses.gradient_flow import measure_gradient_flow, summarise
+from rnnlab.analyses.gradient_flow import JACOBIAN_HIDDEN_LIMIT, measure_gradient_flow, summarise
 from rnnlab.experiments.outputs import RunResult
 from rnnlab.experiments.spec import Experiment
+from rnnlab.resources import FLOAT, Need
 from rnnlab import models
 from rnnlab.tasks.base import SeriesData
 from rnnlab.training import Stream, check_windows
@@ -38,7 +38,18 @@ def check(spec: Experiment) -> None:
         check_windows(spec.train, task.train_length)
 
 
-@threadpool_limits.wrap(limits=1, user_api="blas")
+def memory_needs(spec: Experiment) -> list[Need]:
+    """The input windows, and the Jacobian rows: each sequence replicated H times through the
+    forward and backward pass (H <= 256)."""
+    model, config = spec.model, spec.gradient_flow
+    H, gates = model.hidden_size, len(model.recurrent_labels)
+    inputs = sum(spec.task.dimensions())
+    T, B = config.window, config.sequences
+    jacobian = FLOAT * T * H * (inputs + 4 * (gates + 3) * H) if H <= JACOBIAN_HIDDEN_LIMIT else 0
+    return [Need("model.hidden_size", H, f"the gradients and Jacobians of {B} windows of {T} steps",
+                 FLOAT * T * B * (inputs + 4 * (gates + 3) * H) + jacobian)]
+
+
 def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResult:
     stream = Stream.from_data(data, spec.task.needs_feedback)
     test = (data.train_length, len(data.targets))

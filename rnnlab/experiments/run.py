@@ -19,60 +19,110 @@ from pathlib import Path
 
 import numpy as np
 
+from threadpoolctl import threadpool_limits
+
 from rnnlab.analyses.esn_sweep import ESNSweepConfig
 from rnnlab.analyses.gradient_flow import GradientFlowConfig
+from rnnlab.experiments import records
 from rnnlab.experiments.outputs import RunResult, write_result
 from rnnlab.experiments.registry import EXPERIMENTS
 from rnnlab.experiments.spec import Experiment, experiment
+from rnnlab.resources import check_needs
 from rnnlab.tables import write_table
 from rnnlab.training import TrainConfig
 from rnnlab.validation import require
 
 
 def check_experiment(spec: Experiment) -> None:
-    """Raise ConfigError (one line: key, value, what is allowed) before anything runs."""
+    """Raise ConfigError (one line: key, value, what is allowed) before anything runs: every
+    range rule, the kind's own rules, and the memory the run's big arrays would need."""
     seed, kind = spec.seed, spec.kind
     require(isinstance(seed, int) and seed >= 0, f"seed={seed!r} is out of range: allowed >= 0")
     require(kind in EXPERIMENTS,
             f"kind={kind!r} is not allowed: allowed one of {', '.join(EXPERIMENTS)}")
+    require(isinstance(spec.blas_threads, int) and spec.blas_threads >= 0,
+            f"blas_threads={spec.blas_threads!r} is out of range: allowed an integer >= 0 "
+            f"(0: all cores)")
     spec.model.check("model.")
     spec.task.check("task.")
     EXPERIMENTS[kind].check(spec)
+    check_memory(spec)
+
+
+def check_memory(spec: Experiment) -> None:
+    """Refuse (one line naming the key and the estimate) a run whose big arrays -- the task's
+    data and what the experiment allocates -- would not fit in the memory available."""
+    check_needs(spec.task.memory_needs() + EXPERIMENTS[spec.kind].memory_needs(spec))
 
 
 def run_experiment(model, task, seed: int = 0, out_dir=None, kind: str = "train",
                    train: TrainConfig | None = None,
                    gradient_flow: GradientFlowConfig | None = None,
-                   esn_sweep: ESNSweepConfig | None = None) -> RunResult:
+                   esn_sweep: ESNSweepConfig | None = None, blas_threads: int = 1,
+                   context: dict | None = None) -> RunResult:
     """Check, run, and (with ``out_dir``) write the run directory; return the :class:`RunResult`
     (``metrics``: metrics.csv's row as a dict; ``tables``: name -> DataFrame; ``texts``).
 
     One ``numpy.random.default_rng(seed)`` per run; the model, the data and the experiment's own
-    draws (e.g. sampling text) get independent children (``spawn``)."""
-    spec = experiment(model, task, seed, kind, train, gradient_flow, esn_sweep)
+    draws (e.g. sampling text) get independent children (``spawn``). The run uses
+    ``blas_threads`` BLAS threads (1 by default: the same bytes whether it runs alone or as one
+    of many jobs side by side).
+
+    With ``out_dir``: an earlier run's outputs there are moved into ``.superseded/``; run.json
+    records the run's identity (``context``, e.g. the command line's overrides, is added to it)
+    and status.txt its status (``running``, then ``finished`` / ``diverged: ...``, or ``failed``
+    / ``interrupted`` if it ends otherwise); metrics.csv, written last, carries the fingerprint.
+    """
+    spec = experiment(model, task, seed, kind, train, gradient_flow, esn_sweep, blas_threads)
     check_experiment(spec)
+    record = records.identity(spec)
+    found = records.fingerprint(record)
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-    model_rng, data_rng, run_rng = np.random.default_rng(seed).spawn(3)
+        records.set_aside(out_dir)
+        records.write_identity(out_dir, record, context)
+        records.write_status(out_dir, "running")
+    try:
+        with threadpool_limits(limits=blas_threads or None, user_api="blas"):
+            result = _run(spec, out_dir)
+    except KeyboardInterrupt as stop:
+        if out_dir is not None:
+            records.write_status(out_dir, "interrupted", getattr(stop, "signal_name", "SIGINT"))
+        raise
+    except Exception as error:
+        if out_dir is not None:
+            records.write_status(out_dir, "failed", f"{type(error).__name__}: {error}")
+        raise
+    result.metrics["config_fingerprint"] = found
+    if out_dir is not None:
+        write_table([result.metrics], out_dir / "metrics.csv")
+        reason = result.metrics.get("diverged_reason")
+        records.write_status(out_dir, *(("diverged", reason) if result.metrics.get("diverged")
+                                        else ("finished",)))
+    return result
+
+
+def _run(spec: Experiment, out_dir: Path | None) -> RunResult:
+    """Make the data, run the experiment, write its tables, texts and plots (not metrics.csv)."""
+    chosen = EXPERIMENTS[spec.kind]
+    model_rng, data_rng, run_rng = np.random.default_rng(spec.seed).spawn(3)
     started = time.perf_counter()
-    data = task.make_data(data_rng)
-    spec = dataclasses.replace(spec, model=model.with_seed(model_rng))
-    chosen = EXPERIMENTS[kind]
-    result = chosen.run(spec, data, run_rng)
-    result.metrics = {"kind": kind, "model": model.name, "task": task.name, "seed": seed,
-                      "headline_metric": chosen.headline(spec), **result.metrics,
-                      "wall_time_s": time.perf_counter() - started}
+    data = spec.task.make_data(data_rng)
+    seeded = dataclasses.replace(spec, model=spec.model.with_seed(model_rng))
+    result = chosen.run(seeded, data, run_rng)
+    result.metrics = {"kind": spec.kind, "model": spec.model.name, "task": spec.task.name,
+                      "seed": spec.seed, "headline_metric": chosen.headline(seeded),
+                      **result.metrics, "wall_time_s": time.perf_counter() - started}
     if out_dir is not None:
         write_result(result, out_dir)
-        chosen.plot(spec, result, out_dir)
-        write_table([result.metrics], out_dir / "metrics.csv")
+        chosen.plot(seeded, result, out_dir)
     return result
 
 
 def summary(metrics: dict, out_dir) -> str:
     """One line: what ran, its headline numbers, where the outputs are."""
-    skip = {"kind", "model", "task", "seed", "headline_metric"}
+    skip = {"kind", "model", "task", "seed", "headline_metric", "config_fingerprint"}
     numbers = " ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
                        for key, value in metrics.items() if key not in skip)
     what = f"{metrics['model']} on {metrics['task']} (seed {metrics['seed']})"

@@ -20,14 +20,17 @@ class Experiment:
     train: TrainConfig = field(default_factory=TrainConfig)               # BPTT models
     gradient_flow: GradientFlowConfig = field(default_factory=GradientFlowConfig)
     esn_sweep: ESNSweepConfig = field(default_factory=ESNSweepConfig)
+    blas_threads: int = 1   # BLAS threads of the run (0: the library's own choice, all cores);
+                            # part of the config because summation order can change last bits
 
 
 def experiment(model, task, seed: int = 0, kind: str = "train", train: TrainConfig | None = None,
                gradient_flow: GradientFlowConfig | None = None,
-               esn_sweep: ESNSweepConfig | None = None) -> Experiment:
+               esn_sweep: ESNSweepConfig | None = None, blas_threads: int = 1) -> Experiment:
     """An :class:`Experiment`, the settings left as None taking their defaults."""
     settings = {"train": train, "gradient_flow": gradient_flow, "esn_sweep": esn_sweep}
     return Experiment(model, task, seed, kind,
-                      **{key: value for key, value in settings.items() if value is not None})
+                      **{key: value for key, value in settings.items() if value is not None},
+                      blas_threads=blas_threads)
 
 

@@ -24,6 +24,10 @@ def plot(spec: Experiment, result, out_dir) -> None:
     FAMILIES[spec.model.family].plot(spec, result, out_dir)
 
 
+def memory_needs(spec: Experiment) -> list:
+    return FAMILIES[spec.model.family].memory_needs(spec)
+
+
 def headline(spec: Experiment) -> str:
     """The metric a sweeper optimises and a report puts first: the task's primary metric."""
     return spec.task.primary_metric

@@ -12,24 +12,55 @@ import math
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from rnnlab import plots
 from rnnlab.analyses.scoring import theory_metrics
 from rnnlab.experiments.outputs import RunResult, plot_series, series_table, spectrum_rows
 from rnnlab.experiments.spec import Experiment
+from rnnlab.resources import FLOAT, Need
+from rnnlab.validation import require
 from rnnlab.tasks.base import SeriesData
 from rnnlab.training import (GradientRecords, RecurrentSpectra, Stream, check_windows, evaluate,
                              train)
 
 
+PROBE_LANES = 32   # test windows of the gradient probe (rnnlab.training.gradient_rows)
+
+
 def check(spec: Experiment) -> None:
-    """Rules relating the training settings to the task's data."""
+    """Rules relating the training settings to the task's data: every stream fills a window,
+    and the test part holds a step for each of the gradient probe's windows."""
     check_windows(spec.train, spec.task.train_length)
+    task, key = spec.task, spec.task.split_keys[1]
+    require(task.test_length >= PROBE_LANES,
+            f"task.{key}={getattr(task, key)!r} leaves {task.test_length} test steps: allowed a "
+            f"split that leaves at least {PROBE_LANES} (the gradient probe's windows)")
 
 
-@threadpool_limits.wrap(limits=1, user_api="blas")   # B x H matrices: threads cost more than
-                                                     # they save
+def memory_needs(spec: Experiment) -> list[Need]:
+    """Weights with their gradients and optimiser state, one window's activations, the test part
+    as one-hot (or float) inputs with its outputs, and for regression the forward pass over the
+    whole series (prediction, then the free run)."""
+    model, task, config = spec.model, spec.task, spec.train
+    H, gates = model.hidden_size, len(model.recurrent_labels)
+    inputs, outputs = task.dimensions()
+    inputs += outputs if task.needs_feedback else 0
+    train, test = task.split()
+    weights = 4 * FLOAT * (gates * H * (H + inputs + 1) + outputs * (H + 1))
+    window = 8 * FLOAT * config.bptt * config.batch_size * (gates + 3) * H
+    needs = [Need("model.hidden_size", H, "the weights, gradients, optimiser state and one "
+                  "window's activations", weights + window),
+             Need(f"task.{task.split_keys[1]}", getattr(task, task.split_keys[1]),
+                  f"the {test} test steps as inputs ({inputs} features) and outputs",
+                  4 * FLOAT * test * (inputs + 2 * outputs))]
+    if not task.is_classification:
+        key = task.split_keys[0]
+        needs.append(Need(f"task.{key}", getattr(task, key),
+                          f"the forward pass of {H} units over all {train + test} steps",
+                          FLOAT * (train + test) * (inputs + (gates + 3) * H)))
+    return needs
+
+
 def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResult:
     model, task, config = spec.model, spec.task, spec.train
     stream = Stream.from_data(data, task.needs_feedback)
@@ -49,6 +80,7 @@ def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResu
     metrics = {"train_loss": history["train_loss"].iloc[-1], "test_loss": final_test,
                "initial_test_loss": history["test_loss"].iloc[0],
                "diverged": result.diverged, "diverged_step": result.diverged_step or math.nan,
+               "diverged_reason": result.diverged_reason,
                "steps_done": result.steps_done,
                "spectral_radius": history["spectral_radius"].iloc[-1]}
     if task.is_classification:

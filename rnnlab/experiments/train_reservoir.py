@@ -15,6 +15,7 @@ from rnnlab import plots
 from rnnlab.analyses.scoring import PROBABILITY_FLOOR, readout_cross_entropy, theory_metrics
 from rnnlab.experiments.outputs import RunResult, plot_series, series_table, spectrum_rows
 from rnnlab.experiments.spec import Experiment
+from rnnlab.resources import FLOAT, Need
 from rnnlab.tasks.base import SeriesData
 from rnnlab.validation import require
 
@@ -31,6 +32,24 @@ def check(spec: Experiment) -> None:
         require(model.feedback_scaling > 0,
                 f"model.feedback_scaling={model.feedback_scaling} is out of range for "
                 f"task={task.name}: allowed > 0 (the target reaches the model only as feedback)")
+
+
+def memory_needs(spec: Experiment) -> list[Need]:
+    """The reservoir's sparse W and the Gram matrix (sized by N); the (T, D + N) states of the
+    training part with their noise and of the test part, and the one-hot inputs and labels of a
+    classification task (sized by the series)."""
+    model, task = spec.model, spec.task
+    N, (inputs, outputs) = model.units, task.dimensions()
+    train, test = task.split()
+    entries = max(1, round(model.connectivity * N * N))
+    weights = 32 * entries + (FLOAT * N * N if entries > N * N / 50 else 0)   # drawing positions
+    states = 2 * FLOAT * (inputs + N) * (train + test)
+    one_hot = 2 * FLOAT * (train + test) * (inputs + outputs) if task.is_classification else 0
+    key = task.split_keys[0]
+    return [Need("model.units", N, f"the reservoir ({entries} weights) and its Gram matrix",
+                 weights + 2 * FLOAT * (inputs + N) ** 2),
+            Need(f"task.{key}", getattr(task, key), f"the states of {N} units over {train} "
+                 f"training and {test} test steps", states + one_hot)]
 
 
 def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResult:

@@ -25,7 +25,8 @@ import scipy.sparse
 from rnnlab import spectral
 from rnnlab.models.reservoir import ClosedLoop, advance
 from rnnlab.ridge import fit_ridge
-from rnnlab.validation import Range, at_least, check_ranges, fraction, non_negative, positive
+from rnnlab.validation import (ConfigError, Range, at_least, check_integer, check_ranges, fraction,
+                               non_negative, positive)
 
 
 def random_reservoir(units: int, connectivity: float, spectral_radius: float,
@@ -45,27 +46,40 @@ def random_reservoir(units: int, connectivity: float, spectral_radius: float,
         (rng.uniform(-1.0, 1.0, count), (rows, cols)), shape=(units, units))
     radius = spectral.spectral_radius(weights)
     if radius == 0.0:  # nilpotent (e.g. extremely sparse): no rescaling can reach the target
-        raise ValueError(f"the random reservoir has spectral radius 0 (units={units}, "
-                         f"connectivity={connectivity}); raise connectivity")
+        raise ConfigError(f"connectivity={connectivity} with units={units} drew a reservoir with "
+                          f"spectral radius 0 ({count} weights, nilpotent): allowed a "
+                          f"connectivity that gives it cycles; raise it")
     return weights * (spectral_radius / radius)
 
 
-def as_series(values, name: str, length: int | None = None) -> np.ndarray:
-    """(T, D) float64 view of ``values``; None means no features, (length, 0)."""
+def as_series(values, name: str, length: int | None = None, features: int | None = None,
+              note: str = "") -> np.ndarray:
+    """(T, D) float64 view of ``values`` (a 1-D array is one feature), finite, with ``length``
+    timesteps and ``features`` columns where given; None means no features, (length, 0).
+
+    A bad array raises one ValueError naming ``name``, the shape given and the allowed one
+    (followed by ``note``, which says why).
+    """
+    allowed = f"({'T' if length is None else length}, {'D' if features is None else features})"
+    if features in (None, 1):
+        allowed += f" or ({'T' if length is None else length},)"
+    elif features == 0:
+        allowed += " or None"
     if values is None:
-        if length is None:
-            raise ValueError(f"{name} is required")
+        if length is None or features not in (None, 0):
+            raise ValueError(f"{name} is None: allowed an array of shape {allowed}{note}")
         return np.zeros((length, 0))
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim == 1:
-        values = values[:, None]
-    if values.ndim != 2:
-        raise ValueError(f"{name} must have shape (timesteps, features); got {values.shape}")
-    if length is not None and values.shape[0] != length:
-        raise ValueError(f"{name} has {values.shape[0]} timesteps; expected {length}")
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return values
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} is not a numeric array: allowed shape {allowed}{note}") from None
+    series = values[:, None] if values.ndim == 1 else values
+    if (series.ndim != 2 or (length is not None and series.shape[0] != length)
+            or (features is not None and series.shape[1] != features)):
+        raise ValueError(f"{name} has shape {values.shape}: allowed {allowed}{note}")
+    if not np.all(np.isfinite(series)):
+        raise ValueError(f"{name} contains NaN or infinite values: allowed finite values")
+    return series
 
 
 @dataclass
@@ -118,10 +132,9 @@ class ESN:
         self.check()
         washout = self.washout if washout is None else washout
         y = as_series(y, "y")
-        u = as_series(u, "u", length=y.shape[0])
-        if not 0 <= washout < y.shape[0]:
-            raise ValueError(f"washout={washout} must be in [0, {y.shape[0]}) "
-                             f"(the number of training steps)")
+        u = as_series(u, "u", length=y.shape[0], note=", as many timesteps as y")
+        check_integer(washout, "washout", Range(0, y.shape[0], high_closed=False),
+                      " (the number of training steps)")
         self.draw_weights(u.shape[1], y.shape[1])
         # One (T, D_in + N) buffer holds the readout's features [u, x]: the state columns first
         # receive the drive, which the update overwrites in place with the states (T*N is the
@@ -220,6 +233,15 @@ class ESN:
         if not hasattr(self, "W_out_"):
             raise RuntimeError("this ESN is not fitted yet: call fit(u, y) first")
 
+    def fitted_dimensions(self) -> tuple[int, int]:
+        """(D_in, D_out): the numbers of input and output features the model was fitted on."""
+        self.check_drawn()
+        return self.W_in_.shape[1] - 1, self.W_fb_.shape[1]
+
+    @staticmethod
+    def _fitted_note(count: int, kind: str) -> str:
+        return f", the {count} {kind} feature{'' if count == 1 else 's'} this ESN was fitted on"
+
     def predict(self, u=None, y=None) -> np.ndarray:
         """Outputs (T, D_out) driven by inputs u (T, D_in), continuing from where fit ended.
 
@@ -231,12 +253,17 @@ class ESN:
         if has_feedback and y is None:
             raise ValueError("this ESN has output feedback: predict(u, y) needs the true outputs "
                              "y to feed back; use generate(u) for a free run")
+        if u is None and y is None:
+            raise ValueError("u and y are both None: allowed u (T, D_in) or y (T, D_out), to "
+                             "give the number of steps")
+        inputs, outputs = self.fitted_dimensions()
         if y is not None:
-            y = as_series(y, "y")
-            u = as_series(u, "u", length=y.shape[0])
+            y = as_series(y, "y", features=outputs, note=self._fitted_note(outputs, "output"))
+            u = as_series(u, "u", length=y.shape[0], features=inputs,
+                          note=self._fitted_note(inputs, "input") + ", as many timesteps as y")
         else:
-            u = as_series(u, "u")
-            y = np.zeros((u.shape[0], self.W_fb_.shape[1]))
+            u = as_series(u, "u", features=inputs, note=self._fitted_note(inputs, "input"))
+            y = np.zeros((u.shape[0], outputs))
         states = self.drive(u, previous_outputs(self.last_output_, y))
         advance(self.W_, [1.0], [self.leak_rate], self.state_[:, None], states[None])
         return readout(self.W_out_, np.hstack([u, states]))
@@ -244,10 +271,18 @@ class ESN:
     def generate(self, u=None, steps: int | None = None) -> np.ndarray:
         """Free run (T, D_out): the network's own output y(t-1) is fed back, from where fit ended.
 
-        u: inputs (T, D_in), or None with ``steps`` for a network without inputs.
+        u: inputs (T, D_in), or None with ``steps`` (an integer >= 0) for a network without
+        inputs; given both, ``steps`` must be len(u).
         """
         self.check_fitted()
-        u = as_series(u, "u", length=steps)
+        if steps is not None:
+            check_integer(steps, "steps", at_least(0))
+        elif u is None:
+            raise ValueError("u and steps are both None: allowed u (T, D_in) or steps, an "
+                             "integer >= 0, to give the number of steps")
+        inputs = self.fitted_dimensions()[0]
+        note = self._fitted_note(inputs, "input") + ("" if steps is None else f" (steps={steps})")
+        u = as_series(u, "u", length=steps, features=inputs, note=note)
         loop = ClosedLoop([self.W_out_], self.W_fb_, u, self.last_output_[None])
         advance(self.W_, [1.0], [self.leak_rate], self.state_[:, None], self.drive(u, None)[None],
                 closed_loop=loop)

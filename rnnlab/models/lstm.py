@@ -62,6 +62,18 @@ class LSTM(Recurrent):
         zeros = np.zeros((batch, self.hidden_size), dtype=self.float_type)
         return zeros, zeros.copy()
 
+    def _state_parts(self, state, batch: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The state, the pair (h, c) each (B, H), checked (see Recurrent._check_state)."""
+        if isinstance(state, (str, bytes)) or not hasattr(state, "__len__") or len(state) != 2:
+            given = (f"has shape {state.shape}" if isinstance(state, np.ndarray) else
+                     f"is a {type(state).__name__}"
+                     + (f" of length {len(state)}" if hasattr(state, "__len__") else ""))
+            H = self.hidden_size
+            raise ValueError(f"{name} {given}: allowed the pair (h, c), each ({batch}, {H}), "
+                             f"(B, H) with batch B={batch} and hidden_size={H}")
+        return tuple(self._state_array(part, batch, f"{name}[{k}] ({label})")
+                     for k, (part, label) in enumerate(zip(state, "hc")))
+
     def _blocks(self, weight: np.ndarray) -> np.ndarray:
         """A (4H, K) weight as its four gate blocks (4, H, K): [W_i, W_f, W_o, W_g]."""
         return weight.reshape(4, self.hidden_size, -1)

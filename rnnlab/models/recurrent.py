@@ -11,6 +11,10 @@ Everything here is exact, hand-written backpropagation through time; no autograd
 
 Arrays are time-major: inputs (T, B, D), hidden states (T, B, H), outputs (T, B, O). Targets are
 (T, B) class indices (loss: mean cross-entropy) or (T, B, O) floats (loss: mean squared error).
+The public methods check their arguments (shapes, dtypes, class range, finiteness: a pass or two
+over each array, no extra copies) and raise one ValueError naming the argument, what was given
+and what is allowed (RuntimeError before :meth:`Recurrent.build`); the cores ``forward`` and
+``backward`` take checked arrays.
 """
 
 import dataclasses
@@ -20,7 +24,7 @@ from typing import ClassVar, Optional
 import numpy as np
 
 from rnnlab import losses
-from rnnlab.validation import OneOf, at_least, check_ranges, positive
+from rnnlab.validation import OneOf, at_least, check_integer, check_ranges, positive
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 INITS = ("normal", "orthogonal")
@@ -64,6 +68,8 @@ class Recurrent:
         |eigenvalue| equals it.
         """
         self.check()
+        check_integer(input_size, "input_size", at_least(1))
+        check_integer(output_size, "output_size", at_least(1))
         seed = self.seed
         if isinstance(seed, np.random.Generator):   # start from its seed, not its current state,
             seed = seed.bit_generator.seed_seq      # so that building again draws the same weights
@@ -91,6 +97,7 @@ class Recurrent:
 
     def recurrent_blocks(self) -> dict[str, np.ndarray]:
         """The (H, H) recurrent matrices by name (RNN: W_hh; LSTM: one per gate)."""
+        self.check_built()
         return {label: self.params[name][block] for label, (name, block)
                 in zip(self.recurrent_labels, self._recurrent_names())}
 
@@ -111,19 +118,77 @@ class Recurrent:
 
     @property
     def input_size(self) -> int:
+        self.check_built()
         return self.params[self._input_weight].shape[1]
 
     @property
     def output_size(self) -> int:
+        self.check_built()
         return self.params["W_hy"].shape[0]
 
-    # ---------------------------------------------------------------- readout and loss
-    def _as_inputs(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=self.float_type)
-        if x.ndim != 3 or x.shape[2] != self.input_size:
-            raise ValueError(f"inputs must have shape (T, B, {self.input_size}); got {x.shape}")
+    # ---------------------------------------------------------------- argument checks
+    def check_built(self) -> None:
+        """Raise RuntimeError unless :meth:`build` has drawn the parameters."""
+        if getattr(self, "params", None) is None:
+            raise RuntimeError(f"this {type(self).__name__} is not built yet: call "
+                               f"build(input_size, output_size) first")
+
+    def _check_inputs(self, x) -> np.ndarray:
+        """x as a finite (T, B, D) array of the model's dtype, T, B >= 1."""
+        D = self.input_size
+        allowed = f"allowed (T, B, {D}) with T, B >= 1, time-major inputs with {D} features"
+        try:
+            x = np.asarray(x, dtype=self.float_type)
+        except (TypeError, ValueError):
+            raise ValueError(f"x is not a numeric array: {allowed}") from None
+        if x.ndim != 3 or x.shape[2] != D or x.size == 0:
+            raise ValueError(f"x has shape {x.shape}: {allowed}")
+        if not np.isfinite(x).all():
+            raise ValueError("x contains NaN or infinite values: allowed finite values")
         return x
 
+    def _check_targets(self, y, x: np.ndarray) -> np.ndarray:
+        """y as an array: (T, B) integer class indices in [0, O), or finite (T, B, O) floats."""
+        T, B, O = x.shape[0], x.shape[1], self.output_size
+        y = np.asarray(y)
+        allowed = f"allowed ({T}, {B}) class indices or ({T}, {B}, {O}) floats, matching x"
+        if np.issubdtype(y.dtype, np.integer):
+            if y.shape != (T, B):
+                raise ValueError(f"y has shape {y.shape} (integers): {allowed}")
+            low, high = y.min(), y.max()
+            if low < 0 or high >= O:
+                raise ValueError(f"y holds class index {low if low < 0 else high}: "
+                                 f"allowed 0..{O - 1} (output_size={O})")
+        elif y.dtype.kind in "fb":
+            if y.shape != (T, B, O):
+                raise ValueError(f"y has shape {y.shape} ({y.dtype}): {allowed}")
+            if not np.isfinite(y).all():
+                raise ValueError("y contains NaN or infinite values: allowed finite values")
+        else:
+            raise ValueError(f"y has dtype {y.dtype}: {allowed}")
+        return y
+
+    def _check_state(self, state, batch: int, name: str):
+        """``state`` in the model's dtype after checking its shape against the batch B (RNN: h
+        (B, H); LSTM: the pair (h, c)); None stays None (the zero state)."""
+        if state is None:
+            return None
+        return self._state_parts(state, batch, name)
+
+    def _state_array(self, value, batch: int, name: str) -> np.ndarray:
+        """One (B, H) part of a state, as an array of the model's dtype."""
+        expected = (batch, self.hidden_size)
+        try:
+            array = np.asarray(value, dtype=self.float_type)
+        except (TypeError, ValueError):
+            array = None
+        if array is None or array.shape != expected:
+            given = "is not a numeric array" if array is None else f"has shape {array.shape}"
+            raise ValueError(f"{name} {given}: allowed {expected}, (B, H) with batch B={batch} "
+                             f"and hidden_size={self.hidden_size}")
+        return array
+
+    # ---------------------------------------------------------------- readout and loss
     def predict(self, x, state=None) -> np.ndarray:
         """Outputs (T, B, O) (logits or regression values) driven by inputs x (T, B, D), from
         ``state`` (None: zeros). To continue from where it ends, use :meth:`run`."""
@@ -131,17 +196,34 @@ class Recurrent:
 
     def run(self, x, state=None):
         """:meth:`predict`, and the final state: (outputs (T, B, O), state)."""
-        x = self._as_inputs(x)
+        x = self._check_inputs(x)
+        return self._run(x, self._check_state(state, x.shape[1], "state"))
+
+    def _run(self, x: np.ndarray, state):
         hidden, final_state, _ = self.forward(x, self._state_or_zero(state, x.shape[1]))
         return self.readout(hidden), final_state
 
     def generate(self, steps: int, next_input, state=None):
         """Free run of one sequence: the input of step t is ``next_input(t, y_{t-1})`` (D,), with
         y_{-1} = None, so each output can be fed back (a regression closed loop) or sampled from
-        (text). Returns (outputs (steps, O) float64, final state)."""
+        (text). Returns (outputs (steps, O) float64, final state).
+
+        The inputs are not checked for finiteness: a diverged model's NaN outputs, fed back, are
+        a result to score, not a wrong argument.
+        """
+        D = self.input_size
+        check_integer(steps, "steps", at_least(0))
+        if not callable(next_input):
+            raise ValueError(f"next_input={next_input!r} is not callable: allowed a function "
+                             f"next_input(t, y_previous) returning the input ({D},)")
+        state = self._check_state(state, 1, "state")
         outputs, output = np.empty((steps, self.output_size)), None
         for t in range(steps):
-            y, state = self.run(next_input(t, output)[None, None, :], state)
+            x = np.asarray(next_input(t, output))
+            if x.shape != (D,):
+                raise ValueError(f"next_input({t}, ...) returned shape {x.shape}: allowed ({D},), "
+                                 f"one input with {D} features")
+            y, state = self._run(x.astype(self.float_type, copy=False)[None, None, :], state)
             outputs[t] = output = y[0, 0]
         return outputs, state
 
@@ -157,7 +239,7 @@ class Recurrent:
         the keys of ``params``; info["state"] is the final state (carry it into the next window),
         info["dh"] (T, B, H) is dL/dh_t, info["outputs"] the outputs (T, B, O).
         """
-        x = self._as_inputs(x)
+        x, y, h0 = self._check_window(x, y, h0)
         hidden, final_state, cache = self.forward(x, self._state_or_zero(h0, x.shape[1]))
         outputs = self.readout(hidden)
         loss, d_outputs = losses.loss_for(y)(outputs, y)
@@ -179,7 +261,7 @@ class Recurrent:
         L is the sequence's mean loss over its T steps and L_T its last step's loss alone; so the
         values do not depend on the batch size B (the batch-mean loss's gradients times B).
         """
-        x = self._as_inputs(x)
+        x, y, h0 = self._check_window(x, y, h0)
         hidden, _, cache = self.forward(x, self._state_or_zero(h0, x.shape[1]))
         _, d_outputs = losses.loss_for(y)(self.readout(hidden), y)
         d_outputs = d_outputs * x.shape[1]
@@ -188,6 +270,11 @@ class Recurrent:
         last_only[-1] = d_outputs[-1] * x.shape[0]   # undo the mean over T for the last step alone
         _, dh_last = self.backward(cache, last_only @ self.params["W_hy"])
         return dh_all, dh_last
+
+    def _check_window(self, x, y, h0):
+        """The checked arguments of :meth:`loss_and_grads` and :meth:`hidden_gradients`."""
+        x = self._check_inputs(x)
+        return x, self._check_targets(y, x), self._check_state(h0, x.shape[1], "h0")
 
     def _state_or_zero(self, state, batch: int):
         return self.zero_state(batch) if state is None else state

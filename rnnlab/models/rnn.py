@@ -59,6 +59,10 @@ class RNN(Recurrent):
     def zero_state(self, batch: int) -> np.ndarray:
         return np.zeros((batch, self.hidden_size), dtype=self.float_type)
 
+    def _state_parts(self, state, batch: int, name: str) -> np.ndarray:
+        """The state h (B, H), checked (see Recurrent._check_state)."""
+        return self._state_array(state, batch, name)
+
     def forward(self, x: np.ndarray, h0: np.ndarray):
         """x (T, B, D), h0 (B, H) -> hidden (T, B, H), final state h_T (B, H), cache."""
         T, B, D = x.shape

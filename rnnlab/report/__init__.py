@@ -2,9 +2,11 @@
 
     python -m rnnlab.report PATH [--out DIR]      # a multirun directory, a run, or a folder of them
 
-- :mod:`~rnnlab.report.runs`: read every run directory (status, overrides, metrics, long
-  tables) and write runs.csv, summary.csv, training.csv, gradients.csv;
-- :mod:`~rnnlab.report.page`: index.html, self-contained, with plots chosen by what varied;
+- :mod:`~rnnlab.report.runs`: read every run directory (run.json, status.txt, overrides,
+  metrics, long tables; a bad one is a ``corrupt`` row, never an error) and write runs.csv,
+  summary.csv, training.csv, gradients.csv;
+- :mod:`~rnnlab.report.page`: index.html, self-contained, with the settings that ran (sweep.json)
+  and plots chosen by what varied; the whole report is written all or nothing;
 - ``__main__.py``: the command line.
 
 Every multirun of the command line ends by writing its report (a Hydra callback in

@@ -1,5 +1,8 @@
 """``python -m rnnlab.report PATH [--out DIR]``: PATH/report/ (or DIR) receives the tables and
-index.html; one line on stdout says what was found. A bad PATH is one line on stderr, exit 2."""
+index.html; one line on stdout says what was found. A PATH that is no folder of runs, or an
+output folder that cannot be written (DIR under a regular file, unwritable, PATH/report a
+regular file, a write failing midway), is one line on stderr, ``rnnlab.report: error: ...``,
+exit status 2, and nothing written. Bad run folders are no error: they are ``corrupt`` rows."""
 
 import argparse
 import sys
@@ -19,10 +22,10 @@ def main(argv: list[str] | None = None) -> None:
     out_dir = Path(args.out) if args.out is not None else path / "report"
     try:
         collected = collect(path, exclude=out_dir)
+        page = write_report(collected, path, out_dir)
     except ReportError as error:
         print(f"rnnlab.report: error: {error}", file=sys.stderr)
         sys.exit(2)
-    page = write_report(collected, path, out_dir)
     print(f"{counts_line(collected)} -> {page}")
 
 

@@ -1,9 +1,13 @@
 """The sweep's report page: ``report/index.html``, self-contained (images embedded), with its PNGs.
 
-Built from :func:`rnnlab.report.runs.collect`'s tables. It shows the command and the sweep's
-settings, the summary table (mean +- std over seeds per combination of the other swept values,
-beside the theory levels where the task has them), the runs that did not finish, and plots chosen
-by what varied:
+Built from :func:`rnnlab.report.runs.collect`'s tables. It shows the settings that actually ran
+-- the command, the resolved sweep folder, the launcher and its settings, the sweeper -- from
+``sweep.json`` (``{"command", "sweep_dir", "jobs", "launcher": {"_target_", ...}, "sweeper":
+{"_target_", "params", ...}, "started"}``), else from Hydra's ``multirun.yaml`` (leaving out
+what it holds unresolved); the values each swept key had in the runs; the summary table (mean
++- std over seeds per combination of the other swept values, beside the theory levels where the
+task has them); the runs that did not finish, with their ``status_reason``; and plots chosen by
+what varied:
 
 - the headline metric (each run's metrics.csv names it) against each swept numeric key, one
   line per value of the swept categorical keys, error bars = std over seeds;
@@ -17,24 +21,133 @@ reads them back.
 """
 
 import base64
+import contextlib
 import html
 import math
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
+import yaml
 from matplotlib.figure import Figure
 
 from rnnlab.plots import save
-from rnnlab.report.runs import Collected, summarise, sweep_description, write_report_tables
+from rnnlab.report.runs import (Collected, CorruptFile, ReportError, read_json, read_yaml,
+                                summarise, write_report_tables)
 from rnnlab.tables import atomic_path
 
 
 def write_report(collected: Collected, path: Path, out_dir: Path) -> Path:
-    """Tables and the HTML page (index.html with its PNGs) into ``out_dir``; returns the page."""
-    write_report_tables(collected, out_dir)
-    return write_html_report(collected, summarise(collected), out_dir, *sweep_description(path))
+    """Tables and the HTML page (index.html with its PNGs) into ``out_dir``; returns the page.
+    All or nothing: ReportError (one line) where ``out_dir`` cannot be written."""
+    out_dir = Path(out_dir)
+    with staged(out_dir) as stage:
+        write_report_tables(collected, stage)
+        write_html_report(collected, summarise(collected), stage,
+                          *sweep_description(Path(path)))
+    return out_dir / "index.html"
+
+
+def existing_base(out_dir: Path) -> Path:
+    """The nearest existing folder at or above ``out_dir`` (where the report is staged)."""
+    if os.path.lexists(out_dir) and not os.path.isdir(out_dir):
+        raise ReportError(f"{out_dir} exists and is not a directory")
+    base = next(p for p in (out_dir.absolute(), *out_dir.absolute().parents)
+                if os.path.exists(p))   # (os.path: False, not an error, where access is denied)
+    if not os.path.isdir(base):
+        raise ReportError(f"cannot create {out_dir}: {base} is not a directory")
+    return base
+
+
+@contextlib.contextmanager
+def staged(out_dir: Path):
+    """Yield an empty hidden folder in ``existing_base(out_dir)``; when the block succeeds,
+    move its files into ``out_dir`` (created with its parents); always remove it. An OSError
+    on the way is a ReportError naming ``out_dir``."""
+    base = existing_base(out_dir)
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=".report-", dir=base))
+    except OSError as error:
+        raise ReportError(f"cannot write into {out_dir}: cannot create a folder in {base} "
+                          f"({error.strerror or error})") from None
+    try:
+        yield stage
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for file in sorted(stage.iterdir()):
+            os.replace(file, out_dir / file.name)
+    except OSError as error:
+        raise ReportError(f"cannot write the report into {out_dir}: "
+                          f"{error.strerror or error}") from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def sweeper_settings(sweeper) -> dict:
+    """The sweeper's settings but its ``params`` (a preset's defaults, not what ran)."""
+    return {key: value for key, value in mapping(sweeper).items() if key != "params"}
+
+
+def resolved(value):
+    """A settings mapping without the values Hydra left unresolved (``${now:...}``)."""
+    if isinstance(value, dict):
+        return {key: resolved(v) for key, v in value.items()
+                if not (isinstance(v, str) and "${" in v)}
+    return value
+
+
+def sweep_description(path: Path) -> tuple[str, str]:
+    """(the command, the settings that ran as YAML text) from PATH/sweep.json, else
+    PATH/multirun.yaml (``hydra.overrides.task``, ``hydra.launcher``, ``hydra.sweeper``; the
+    sweep folder is PATH itself), else a note. The sweeper's ``params`` are left out: the
+    page shows the values the runs had."""
+    notes = {}
+    for name, read, describe in [("sweep.json", read_json, recorded_sweep),
+                                 ("multirun.yaml", read_yaml, saved_sweep)]:
+        try:
+            found = read(path / name)
+        except CorruptFile as problem:
+            notes[name] = f"unreadable: {problem}"
+            continue
+        if isinstance(found, dict):
+            command, settings = describe(found, path)
+            return command, yaml.safe_dump({**settings, **notes}, sort_keys=False)
+    notes["note"] = "not a multirun directory: no sweep.json or multirun.yaml"
+    return f"python -m rnnlab.report {path}", yaml.safe_dump(notes, sort_keys=False)
+
+
+def recorded_sweep(sweep: dict, path: Path) -> tuple[str, dict]:
+    """sweep.json, written by the app when the sweep started (resolved)."""
+    settings = {"sweep dir": sweep.get("sweep_dir"), "jobs": sweep.get("jobs"),
+                "launcher": sweep.get("launcher"),
+                "sweeper": sweeper_settings(sweep.get("sweeper")), "started": sweep.get("started")}
+    return str(sweep.get("command", "")), {k: v for k, v in settings.items() if v is not None}
+
+
+def saved_sweep(config: dict, path: Path) -> tuple[str, dict]:
+    """multirun.yaml, Hydra's copy of the sweep's config (unresolved)."""
+    hydra_config = mapping(config.get("hydra"))
+    task_overrides = mapping(hydra_config.get("overrides")).get("task")
+    command = " ".join(map(str, task_overrides if isinstance(task_overrides, list) else []))
+    return (f"python -m rnnlab -m {command}",
+            {"sweep dir": str(path.resolve()),
+             "launcher": resolved(mapping(hydra_config.get("launcher"))),
+             "sweeper": resolved(sweeper_settings(hydra_config.get("sweeper")))})
+
+
+def swept_values(collected: Collected) -> pd.DataFrame:
+    """Per swept key, the values the runs had (runs.csv), in order of first appearance."""
+    runs = collected.runs
+    return pd.DataFrame({"key": collected.swept,
+                         "values": [", ".join(map(str, runs[key].dropna().unique()))
+                                    for key in collected.swept]})
 
 
 def headline_metric(runs: pd.DataFrame) -> str | None:
@@ -44,12 +157,12 @@ def headline_metric(runs: pd.DataFrame) -> str | None:
     if "headline_metric" not in runs:
         return None
     named = [m for m in runs["headline_metric"].dropna().value_counts().index
-             if m in runs and runs[m].notna().any()]
+             if m in runs and pd.api.types.is_numeric_dtype(runs[m]) and runs[m].notna().any()]
     return named[0] if named else None
 
 
 def numeric_keys(runs: pd.DataFrame, keys: list[str]) -> list[str]:
-    return [k for k in keys if k != "seed" and pd.api.types.is_numeric_dtype(runs[k])]
+    return [k for k in keys if pd.api.types.is_numeric_dtype(runs[k])]
 
 
 def plot_metric_vs_key(runs, metric, key, categorical, path) -> Path:
@@ -132,18 +245,18 @@ def make_plots(collected, out_dir: Path) -> list[tuple[str, Path]]:
     runs, plots = collected.runs, []
     done = runs[runs["status"].isin(["finished", "diverged"])]
     metric = headline_metric(done)
-    numeric = numeric_keys(done, collected.swept)
-    categorical = [k for k in collected.swept if k != "seed" and k not in numeric]
+    varied = [k for k in collected.swept if k != "seed" and done[k].nunique() > 1]
+    numeric = numeric_keys(done, varied)
+    categorical = [k for k in varied if k not in numeric]
     if metric:
         if not numeric and categorical:   # e.g. model x setting: the key with most values on x
             x_key = max(categorical, key=lambda k: done[k].nunique())
-            lines = [k for k in categorical if k != x_key and done[k].nunique() > 1]
+            lines = [k for k in categorical if k != x_key]
             plots.append((f"{metric} against {x_key}", plot_metric_vs_key(
                 done, metric, x_key, lines, out_dir / f"{metric}_vs_{x_key}.png")))
         for key in numeric:
             plots.append((f"{metric} against {key}", plot_metric_vs_key(
-                done, metric, key, [k for k in categorical if done[k].nunique() > 1],
-                out_dir / f"{metric}_vs_{key}.png")))
+                done, metric, key, categorical, out_dir / f"{metric}_vs_{key}.png")))
         if len(numeric) == 2:
             plots.append((f"{metric} over {numeric[0]} x {numeric[1]}",
                           plot_heatmap(done, metric, numeric, out_dir / "heatmap.png")))
@@ -188,7 +301,7 @@ def write_html_report(collected, summary: pd.DataFrame, out_dir, command: str,
     runs = collected.runs
     metric = headline_metric(runs[runs["status"].isin(["finished", "diverged"])])
     plots = make_plots(collected, out_dir)
-    not_finished = runs[runs["status"] != "finished"][["run_dir", "status"]]
+    not_finished = runs[runs["status"] != "finished"][["run_dir", "status", "status_reason"]]
     counts = runs["status"].value_counts().to_dict()
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>rnnlab sweep report</title>",
@@ -200,9 +313,13 @@ def write_html_report(collected, summary: pd.DataFrame, out_dir, command: str,
         f"<p>{len(runs)} runs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + "</p>",
         f"<h2>Command</h2><pre>{html.escape(command)}</pre>",
         f"<h2>Sweep settings</h2><pre>{html.escape(settings)}</pre>",
-        f"<h2>Summary{' of ' + html.escape(metric) if metric else ''} (mean ± std over seeds)</h2>",
-        summary_table(summary, collected.swept, metric).to_html(index=False, border=0),
     ]
+    if collected.swept:
+        parts += ["<h2>Swept keys (the values the runs had)</h2>",
+                  swept_values(collected).to_html(index=False, border=0)]
+    parts += [f"<h2>Summary{' of ' + html.escape(metric) if metric else ''} "
+              "(mean ± std over seeds)</h2>",
+              summary_table(summary, collected.swept, metric).to_html(index=False, border=0)]
     if len(not_finished):
         parts += ["<h2>Runs that did not finish</h2>",
                   not_finished.to_html(index=False, border=0)]

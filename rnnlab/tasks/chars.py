@@ -42,6 +42,7 @@ repr); ``theory`` reads it, or takes ``chain=`` explicitly. The chain is drawn f
 the text, so the same seed gives the same chain whatever ``length`` is.
 """
 
+import hashlib
 import math
 import stat
 from dataclasses import dataclass
@@ -50,8 +51,10 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
+from tqdm import tqdm
 
 from rnnlab.losses import softmax
+from rnnlab.resources import Need
 from rnnlab.tasks.base import SeriesData, Task, split_rules
 from rnnlab.tasks.information import conditional_entropy, entropy
 from rnnlab.tasks.markov import MarkovChain, random_markov_chain
@@ -59,6 +62,7 @@ from rnnlab.validation import ConfigError, Range, at_least, positive, require
 
 SOURCES = ("file", "hello", "markov")
 MIN_CHARACTERS = 100     # a shorter text cannot give a useful training and test part
+MAX_SAMPLE = 1_000_000   # characters sampled after training (each is one forward step)
 MAX_CONTEXTS = 100_000   # alphabet_size**order: the transition table is contexts x alphabet_size
 HELLO = "hello"
 HELLO_ORDER = 2          # characters of context that determine the next one in "hellohello..."
@@ -128,7 +132,7 @@ class CharsTask(Task):
         # with forbidden transitions may be reducible (then it has no unique entropy rate)
         "concentration": at_least(0.1),
         **split_rules(MIN_CHARACTERS),
-        "sample_length": at_least(1),
+        "sample_length": Range(1, MAX_SAMPLE),   # one forward step each: ~10 us to 1 ms
         "temperature": positive(),
     }
 
@@ -155,6 +159,22 @@ class CharsTask(Task):
     def text_length(self, prefix: str = "task.") -> int:
         """N, the characters of the text (T = N - 1 pairs)."""
         return len(load_text(self.path, prefix)) if self.source == "file" else self.length
+
+    def dimensions(self) -> tuple[int, int]:
+        """V one-hot inputs and V classes (V: the alphabet, or the file's distinct characters)."""
+        if self.source == "markov":
+            size = self.alphabet_size
+        elif self.source == "hello":
+            size = len(set(HELLO))
+        else:
+            size = len(set(load_text(self.path)))
+        return size, size
+
+    def memory_needs(self) -> list[Need]:
+        """The text as Python objects while it is drawn or decoded (~64 bytes a character)."""
+        key = "task.path" if self.source == "file" else "task.length"
+        value = self.path if self.source == "file" else self.length
+        return [Need(key, value, "the text", 64 * self.text_length())]
 
     def series_length(self) -> int:
         """T = N - 1 (input, next character) pairs."""
@@ -201,6 +221,11 @@ class CharsTask(Task):
             levels["entropy_rate"] = conditional_entropy(period, HELLO_ORDER, size)
         return levels
 
+    def source_digest(self) -> str | None:
+        if self.source != "file":
+            return None
+        return hashlib.sha256(load_text(self.path).encode("utf-8")).hexdigest()
+
     def samples(self, model, data: SeriesData, rng: np.random.Generator) -> str:
         """``sample_length`` characters from the trained model's free run: p = softmax(logits /
         temperature), each draw fed back as the next input; from the zero state, starting with
@@ -212,7 +237,13 @@ class CharsTask(Task):
                 drawn.append(int(rng.choice(classes, p=softmax(logits / self.temperature))))
             return np.eye(classes)[drawn[-1]]
 
-        model.generate(self.sample_length, next_input)
+        with tqdm(total=self.sample_length, desc="sampling", unit="char", disable=None,
+                  leave=False) as progress:
+            def counted(t, logits):
+                progress.update()
+                return next_input(t, logits)
+
+            model.generate(self.sample_length, counted)
         return self.decode(drawn[:self.sample_length], data)
 
     @staticmethod

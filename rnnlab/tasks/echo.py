@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from rnnlab.resources import FLOAT, Need
 from rnnlab.tasks.base import SeriesData, Task
 from rnnlab.tasks.information import entropy
 from rnnlab.validation import Range, at_least, require
@@ -67,6 +68,18 @@ class EchoTask(Task):
                 f"{prefix}lags={list(self.lags)} is out of range: allowed distinct lags >= 1")
         require(all(np.isfinite(effect) for effect in self.effects),
                 f"{prefix}effects={list(self.effects)} is out of range: allowed finite numbers")
+
+    split_keys: ClassVar[tuple] = ("train_steps", "test_steps")
+
+    def dimensions(self) -> tuple[int, int]:
+        return 1, 2
+
+    def memory_needs(self) -> list[Need]:
+        steps = self.train_steps + self.test_steps
+        return [Need("task.train_steps", self.train_steps, "the input and target streams",
+                     6 * FLOAT * steps),
+                Need("task.lags", list(self.lags), "the input history before the first step",
+                     FLOAT * max(self.lags, default=0))]
 
     def split(self) -> tuple[int, int]:
         """A training stream and a fresh test stream of fixed lengths."""

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from rnnlab.resources import FLOAT, Need
 from rnnlab.tasks.base import SeriesData, Task, nrmse, split_rules
 from rnnlab.validation import Range, at_least, positive, require
 
@@ -80,6 +81,16 @@ class MackeyGlassTask(Task):
                 f"{prefix}free_run_steps={self.free_run_steps} is out of range: allowed <= "
                 f"{self.test_length} (the test steps)")
 
+
+    def dimensions(self) -> tuple[int, int]:
+        return 0, 1
+
+    def memory_needs(self) -> list[Need]:
+        """The RK4 integration holds 1/dt values per sample, the transient included."""
+        steps = (self.length + self.discard) * round(1.0 / self.dt)
+        return super().memory_needs() + [
+            Need("task.length", self.length, f"the RK4 integration ({round(1 / self.dt)} steps "
+                 f"per sample)", FLOAT * steps)]
 
     def make_data(self, rng: np.random.Generator) -> SeriesData:
         """The series is deterministic; ``rng`` is unused (kept for a uniform task interface)."""

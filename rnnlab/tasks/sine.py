@@ -59,6 +59,9 @@ class SineTask(Task):
                 f"allowed: at least segment_max={self.segment_max}")
 
 
+    def dimensions(self) -> tuple[int, int]:
+        return 1, 1
+
     def input_for(self, frequency):
         """The input value in [-1, 1] that asks for ``frequency`` (cycles per step)."""
         low, high = 1.0 / self.period_max, 1.0 / self.period_min
