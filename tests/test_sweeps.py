@@ -56,18 +56,6 @@ def test_a_single_run_refused_at_run_time_is_one_line_and_leaves_nothing(cli, tm
     assert not (tmp_path / "run").exists()
 
 
-def test_joblib_launcher_gives_the_same_numbers_as_the_basic_launcher(cli, tmp_path):
-    sweep = ("-m", "model=rnn,lstm", "task=echo", "train.steps=40", "task.train_steps=4000",
-             "task.test_steps=1000")
-    tables = []
-    for name, launcher in [("basic", ()), ("joblib", ("hydra/launcher=joblib",))]:
-        result = cli(*sweep, *launcher, f"hydra.sweep.dir={name}")
-        assert result.returncode == 0, result.stderr
-        runs = pd.concat([pd.read_csv(tmp_path / name / job / "metrics.csv") for job in "01"])
-        tables.append(runs.drop(columns="wall_time_s").reset_index(drop=True))
-    pd.testing.assert_frame_equal(tables[0], tables[1])
-
-
 def test_sweep_ends_with_a_report_and_resume_reruns_only_unfinished_jobs(cli, tmp_path):
     sweep = ("-m", "task=mackey_glass", "task.length=600", "model.units=20",
              "model.washout=10", "seed=0,1", "hydra.sweep.dir=sweep")

@@ -161,3 +161,22 @@ def test_a_loss_far_above_the_first_updates_counts_as_divergence_and_says_which_
                   dataclasses.replace(config, divergence_factor=0.0), test)
     assert loose.diverged_step is None or loose.diverged_step > result.diverged_step
     assert loose.diverged_reason in ("",) or loose.diverged_reason.startswith("non-finite")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"stream": "not a stream"}, r"stream=str: allowed a Stream \(Stream.from_data\(data, "
+                                 r"task.needs_feedback\)\)"),
+    ({"config": {"steps": 10}}, r"config=dict: allowed a TrainConfig"),
+    ({"model": RNN(hidden_size=4)}, r"model=RNN is not built: call model.build\(1, 2\) first"),
+    ({"model": RNN(hidden_size=4).build(3, 2)},
+     r"model is built for 3 inputs and 2 outputs: allowed the stream's 1 and 2"),
+    ({"test": (0, 100)}, r"test=\(0, 100\) is out of range: allowed \(start, stop\) integers "
+                         r"with 20000 <= start < stop <= 25000 \(the test part\)"),
+    ({"test": (20000, 30000)}, r"test=\(20000, 30000\) is out of range: allowed .*"),
+])
+def test_train_refuses_arguments_it_cannot_use_in_one_line(change, message):
+    stream, test = echo_stream(train_steps=20_000, test_steps=5_000)
+    arguments = {"model": RNN(hidden_size=4, seed=0).build(1, 2), "stream": stream,
+                 "config": TrainConfig(steps=5, bptt=4, batch_size=8), "test": test, **change}
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        train(**arguments)
