@@ -21,8 +21,11 @@ SLOW_RNN = ["model=rnn", "task=echo", "task.train_steps=100000", "task.test_step
 
 
 def start(args, cwd):
+    """The command line as a child process that hears SIGINT even where this test process was
+    started in the background (a shell's background jobs inherit SIGINT ignored)."""
     return subprocess.Popen([sys.executable, "-m", "rnnlab", *args], cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for(condition, timeout=120.0):
