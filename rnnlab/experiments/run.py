@@ -75,17 +75,21 @@ def run_experiment(model, task, seed: int = 0, out_dir=None, kind: str = "train"
     """
     spec = experiment(model, task, seed, kind, train, gradient_flow, esn_sweep, blas_threads)
     check_experiment(spec)
+    with threadpool_limits(limits=blas_threads or None, user_api="blas"):
+        return _recorded(spec, Path(out_dir) if out_dir is not None else None, context)
+
+
+def _recorded(spec: Experiment, out_dir: Path | None, context: dict | None) -> RunResult:
+    """:func:`_run` between the run's records: identity and ``running`` first, the status it
+    ended with last (metrics.csv, with the fingerprint, just before a finished status)."""
     record = records.identity(spec)
-    found = records.fingerprint(record)
     if out_dir is not None:
-        out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         records.set_aside(out_dir)
         records.write_identity(out_dir, record, context)
         records.write_status(out_dir, "running")
     try:
-        with threadpool_limits(limits=blas_threads or None, user_api="blas"):
-            result = _run(spec, out_dir)
+        result = _run(spec, out_dir)
     except KeyboardInterrupt as stop:
         if out_dir is not None:
             records.write_status(out_dir, "interrupted", getattr(stop, "signal_name", "SIGINT"))
@@ -94,7 +98,7 @@ def run_experiment(model, task, seed: int = 0, out_dir=None, kind: str = "train"
         if out_dir is not None:
             records.write_status(out_dir, "failed", f"{type(error).__name__}: {error}")
         raise
-    result.metrics["config_fingerprint"] = found
+    result.metrics["config_fingerprint"] = records.fingerprint(record)
     if out_dir is not None:
         write_table([result.metrics], out_dir / "metrics.csv")
         reason = result.metrics.get("diverged_reason")
