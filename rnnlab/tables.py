@@ -1,7 +1,9 @@
-"""Writing run outputs atomically: a reader never sees a half-written table or plot."""
+"""Writing run outputs atomically: a reader never sees a half-written table or plot; and the
+format of a run's status.txt, shared by the runs that write it and the report that reads it."""
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +19,24 @@ def atomic_path(path: Path):
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+STATUS_WORDS = ("running", "finished", "diverged", "failed", "interrupted")   # status.txt's first word
+
+
+def status_line(word: str, reason: str = "") -> str:
+    """status.txt's one line: ``word`` or ``word: reason`` (the reason on one line)."""
+    if word not in STATUS_WORDS:
+        raise ValueError(f"status={word!r}: allowed one of {', '.join(STATUS_WORDS)}")
+    reason = " ".join(str(reason).split())
+    return f"{word}: {reason}" if reason else word
+
+
+def parse_status(text: str) -> tuple[str, str] | None:
+    """(word, reason) of status.txt's text; None where it does not start with a status word."""
+    match = re.match(r"(\w*)\s*:?\s*(.*)", " ".join(str(text).split()))
+    word = match.group(1).lower()
+    return (word, match.group(2)) if word in STATUS_WORDS else None
 
 
 def write_table(table: pd.DataFrame | dict | list, path: Path) -> Path:

@@ -26,22 +26,20 @@ from omegaconf.errors import OmegaConfBaseException
 from rnnlab.app import callbacks
 from rnnlab.app.callbacks import refuse
 from rnnlab.app.preflight import check_config, one_line
-from rnnlab.app.schema import objects_from_config, register_configs
+from rnnlab.app.schema import register_configs
 from rnnlab.experiments import EXPERIMENTS, experiment, records, run_experiment, summary
 from rnnlab.validation import ConfigError
 
 log = logging.getLogger("rnnlab")
-HYDRA_ONLY = {".hydra", "rnnlab.log", records.IDENTITY, records.STATUS, records.LOCK}
+NO_RESULTS = {".hydra", "rnnlab.log", records.IDENTITY, records.STATUS, records.LOCK}
 
 
 @hydra.main(version_base="1.3", config_path="pkg://rnnlab.conf", config_name="config")
 def main(cfg: DictConfig) -> float | None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
-    try:
-        if multirun:   # a sampling sweeper's trial is checked here, when it starts
-            check_config(cfg)
-        objects = objects_from_config(cfg)
+    try:   # a sampling sweeper's trial is checked here, when it starts
+        objects = check_config(cfg)
         spec = experiment(**objects)
     except ConfigError as error:
         if not multirun:
@@ -90,7 +88,7 @@ def _lock(out_dir: Path):
 
 def _remove_if_empty(out_dir: Path) -> None:
     """Leave nothing that looks like a run where a run was refused."""
-    if out_dir.is_dir() and {p.name for p in out_dir.iterdir()} <= HYDRA_ONLY:
+    if out_dir.is_dir() and {p.name for p in out_dir.iterdir()} <= NO_RESULTS:
         shutil.rmtree(out_dir)
 
 

@@ -77,14 +77,15 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in str(text).splitlines() if line.strip()), "")
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Raise ConfigError unless the composed config builds objects that pass every check (a bad
-    ``${...}`` interpolation included)."""
+def check_config(cfg: DictConfig) -> dict:
+    """The run_experiment arguments of a composed config, after every check has passed (a bad
+    ``${...}`` interpolation included); ConfigError (one line) if one does not."""
     try:
         objects = objects_from_config(cfg)
     except OmegaConfBaseException as error:
         raise ConfigError(one_line(error)) from None
     check_experiment(experiment(**objects))
+    return objects
 
 
 def check_output_folder(key: str, folder) -> None:

@@ -33,7 +33,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from rnnlab.tables import atomic_path
+from rnnlab.tables import atomic_path, parse_status, status_line
 from rnnlab.validation import ConfigError
 
 IDENTITY, STATUS, LOCK, SUPERSEDED = "run.json", "status.txt", ".rnnlab.lock", ".superseded"
@@ -136,8 +136,9 @@ def read_identity(run_dir: Path) -> dict | None:
 
 def is_complete(run_dir: Path, fingerprint_: str) -> bool:
     """The run in ``run_dir`` finished (or diverged) under exactly this fingerprint."""
-    status = (read_status(run_dir) or "").split(":")[0]
-    return status in ("finished", "diverged") and finished_fingerprint(run_dir) == fingerprint_
+    said = parse_status(read_status(run_dir) or "")
+    return (said is not None and said[0] in ("finished", "diverged")
+            and finished_fingerprint(run_dir) == fingerprint_)
 
 
 def finished_metrics(run_dir: Path) -> dict | None:
@@ -164,13 +165,13 @@ def write_sweep(sweep_dir: Path, record: dict) -> None:
 
 # ------------------------------------------------------------------------------ status.txt
 def write_status(run_dir: Path, status: str, reason: str = "") -> None:
-    """status.txt: ``status`` or ``status: reason`` (one line)."""
-    line = status if not reason else f"{status}: {' '.join(str(reason).split())}"
+    """status.txt: ``status`` or ``status: reason`` (one line, rnnlab.tables.status_line)."""
     with atomic_path(Path(run_dir) / STATUS) as temporary:
-        temporary.write_text(line + "\n", encoding="utf-8")
+        temporary.write_text(status_line(status, reason) + "\n", encoding="utf-8")
 
 
 def read_status(run_dir: Path) -> str | None:
+    """status.txt's line (None where it is missing or unreadable)."""
     try:
         return (Path(run_dir) / STATUS).read_text(encoding="utf-8").strip() or None
     except (OSError, UnicodeDecodeError):

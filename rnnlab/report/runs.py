@@ -61,12 +61,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from rnnlab.tables import write_table
+from rnnlab.tables import STATUS_WORDS, parse_status, write_table
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("finished", "diverged", "failed", "interrupted", "incomplete", "corrupt")
-SAID = ("running", "finished", "diverged", "failed", "interrupted")   # status.txt's words
 RUN_MARKERS = {"metrics.csv", "run.json"}          # besides .hydra/overrides.yaml
 LONG_TABLES = {"training.csv": ("step", "test_loss"),   # file -> the numeric columns it needs
                "gradients.csv": ("step", "lag", "last_step_grad_norm")}
@@ -240,11 +239,11 @@ def read_status(run_dir: Path) -> tuple[str, str] | None:
     text = read_text(run_dir / "status.txt")
     if text is None:
         return None
-    match = re.match(r"(\w*)\s*:?\s*(.*)", one_line(text))
-    if match.group(1).lower() not in SAID:
-        raise CorruptFile(f"status.txt does not start with a status ({', '.join(SAID)}): "
+    said = parse_status(text)
+    if said is None:
+        raise CorruptFile(f"status.txt does not start with a status ({', '.join(STATUS_WORDS)}): "
                           f"{one_line(text)[:80]!r}")
-    return match.group(1).lower(), match.group(2)
+    return said
 
 
 def read_metrics(run_dir: Path) -> dict | None:
