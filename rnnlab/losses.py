@@ -1,11 +1,14 @@
-"""Loss heads on a network's outputs, each with its gradient: mean cross-entropy and mean squared error.
+"""Loss heads on a network's outputs, each with its gradient: cross-entropy and squared error.
 
-Both average over every timestep and sequence, so a loss reads "per step" (nats per step for
-cross-entropy) whatever the window and batch; the classic min-char-rnn loss summed over a window of
-W steps is W times this.
+``reduction="mean"`` (the default) averages over every timestep and sequence, so a loss reads
+"per step" (nats per step for cross-entropy) whatever the window and batch. ``reduction="sum"``
+adds the terms up instead: min-char-rnn's loss, summed over a window of W steps, is W times the
+mean for one sequence, and so is its gradient -- which matters to an element-wise clip.
 """
 
 import numpy as np
+
+REDUCTIONS = ("mean", "sum")
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -18,15 +21,17 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return np.exp(log_softmax(logits))
 
 
-def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean over (T, B) of -log softmax(logits)[target], and its gradient.
+def cross_entropy(logits: np.ndarray, targets: np.ndarray,
+                  reduction: str = "mean") -> tuple[float, np.ndarray]:
+    """Mean (or sum) over (T, B) of -log softmax(logits)[target], and its gradient.
 
     logits (T, B, C), targets (T, B) int class indices.
-    Returns (loss, d loss / d logits (T, B, C)) with d/dlogits = (p - onehot(target)) / (T B).
+    Returns (loss, d loss / d logits (T, B, C)) with d/dlogits = (p - onehot(target)) / (T B)
+    for the mean, p - onehot(target) for the sum.
     """
     log_p = log_softmax(logits)
     picked = np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]   # (T, B)
-    count = picked.size
+    count = picked.size if reduction == "mean" else 1
     d_logits = np.exp(log_p)
     np.put_along_axis(d_logits, targets[..., None],
                       np.take_along_axis(d_logits, targets[..., None], axis=-1) - 1.0, axis=-1)
@@ -34,10 +39,13 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.nd
     return float(-picked.sum() / count), d_logits
 
 
-def mean_squared_error(predictions: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean over (T, B, D) of (prediction - target)^2, and its gradient 2 (prediction - target) / size."""
+def mean_squared_error(predictions: np.ndarray, targets: np.ndarray,
+                       reduction: str = "mean") -> tuple[float, np.ndarray]:
+    """Mean (or sum) over (T, B, D) of (prediction - target)^2, and its gradient
+    2 (prediction - target) / size (2 (prediction - target) for the sum)."""
     error = predictions - targets
-    return float(np.mean(error * error)), error * (2.0 / error.size)
+    count = error.size if reduction == "mean" else 1
+    return float(np.sum(error * error) / count), error * (2.0 / count)
 
 
 def loss_for(targets: np.ndarray):

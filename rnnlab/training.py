@@ -16,8 +16,20 @@ Measurements taken during training are probes (callbacks, in minGPT's trainer st
 :class:`RecurrentSpectra` (the default) follows the recurrent matrices' spectral radius and
 largest singular value; :class:`GradientRecords` records gradient norms across the timesteps of a
 probe window (gradients.csv) a few times from initialisation to the end.
+
+``loss_reduction="sum"`` trains on the window's summed loss, as min-char-rnn does: its gradient,
+and so what an element-wise clip sees, is T B times the per-step mean's. Every row of the
+history reads in both units: ``train_loss`` per step, ``window_loss`` summed over a window of one
+stream, and ``smooth_loss``, min-char-rnn's running average of the window loss
+(smooth <- 0.999 smooth + 0.001 loss, started at T ln V for V classes).
+
+Checkpoints: ``train(..., checkpoint=save)`` calls ``save(snapshot)`` every ``checkpoint_every``
+steps and at the end; :class:`Snapshot` holds the parameters, the optimiser's buffers, the
+carried state, the step and the history so far, so ``train(..., start=snapshot)`` continues
+exactly as if it had never stopped (the loop draws nothing at random).
 """
 
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -28,6 +40,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from rnnlab import losses, spectral
+from rnnlab.losses import REDUCTIONS
 from rnnlab.optimisers import CLIPS, OPTIMISERS, clip_gradients
 from rnnlab.tasks.base import SeriesData
 from rnnlab.validation import OneOf, at_least, check_ranges, non_negative, positive, require
@@ -38,6 +51,7 @@ SCHEDULES = ("constant", "cosine")
 EVALUATION_LANES = 100     # the test part is scored as this many lanes advancing together
 EVALUATION_BURN_IN = 100   # steps of true history each lane runs through before it is scored
 MONITOR_STEPS = 20_000     # test steps scored for each row of training.csv
+SMOOTHING = 0.999          # min-char-rnn's running average: smooth = 0.999 smooth + 0.001 loss
 
 
 @dataclass
@@ -56,6 +70,13 @@ class TrainConfig:
     gradient_window: int = 50      # T of the gradient probe (test windows, zero initial state)
     divergence_factor: float = 1e3  # a loss above this many times the first update's has
                                     # diverged (0: only a non-finite loss or gradient counts)
+    loss_reduction: str = "mean"   # the loss trained on (and clipped): "mean" per step, or "sum"
+                                   # over the window's steps and streams (min-char-rnn's)
+    recent_steps: int = 250        # recent_train_loss: the mean loss of the last this many updates
+    sample_every: int = 0          # text tasks: steps between samples during training (0: none)
+    checkpoint_every: int = 0      # steps between checkpoints in the run directory (0: at the end)
+    init_from: str = ""            # a run directory: start from its last checkpoint (parameters,
+                                   # optimiser state, carried state, step) and train to `steps`
 
     rules: ClassVar[dict] = {
         "steps": at_least(1),
@@ -71,6 +92,10 @@ class TrainConfig:
         "gradient_records": at_least(2),
         "gradient_window": at_least(1),
         "divergence_factor": non_negative(),
+        "loss_reduction": OneOf(REDUCTIONS),
+        "recent_steps": at_least(1),
+        "sample_every": at_least(0),
+        "checkpoint_every": at_least(0),
     }
 
     def check(self, prefix: str = "train.") -> None:
@@ -179,8 +204,19 @@ class Probe:
     def after_update(self, model, step: int) -> None:
         """Called after update ``step`` (and with step 0 before the first)."""
 
+    def after_window(self, model, step: int, state, next_targets: np.ndarray) -> None:
+        """Called after update ``step`` with the state carried into the next window and the
+        targets of the window's last step (B, ...) -- for text, each stream's next character."""
+
     def on_divergence(self, model, step: int) -> None:
         """Called once when update ``step`` produced a non-finite loss or gradient."""
+
+    def checkpoint(self):
+        """What the probe has gathered, as JSON data (saved in a :class:`Snapshot`)."""
+        return None
+
+    def restore(self, saved) -> None:
+        """Take back what :meth:`checkpoint` returned."""
 
 
 class RecurrentSpectra(Probe):
@@ -215,31 +251,131 @@ class GradientRecords(Probe):
     def on_divergence(self, model, step: int) -> None:
         self.rows += gradient_rows(model, self.stream, self.test, self.window, step)
 
+    def checkpoint(self):
+        return self.rows
+
+    def restore(self, saved) -> None:
+        self.rows = list(saved)
+
+
+@dataclass
+class Snapshot:
+    """Training stopped after update ``step``, as arrays and JSON data (no pickled objects).
+
+    ``params`` and ``optimiser_state`` (per parameter, per buffer) are the arrays;
+    ``state`` the carried state's parts (RNN: [h]; LSTM: [h, c]; each (B, H)), None at an
+    epoch's start; ``smooth_loss`` min-char-rnn's running average. ``record`` is the history
+    and the probes' data, so that a resumed run writes the same tables; ``start=`` a snapshot
+    whose record is None begins a new history at its step (continued training).
+    """
+
+    step: int
+    params: dict
+    optimiser: str
+    optimiser_steps: int
+    optimiser_state: dict
+    state: list | None
+    smooth_loss: float
+    record: dict | None = None
+
+
+@dataclass
+class _Loop:
+    """What the update loop carries from one step to the next."""
+
+    step: int = 0
+    state: object = None
+    smooth_loss: float = math.nan
+    first_loss: float = math.nan
+    recent: list = field(default_factory=list)      # the last recent_steps per-step losses
+    interval: dict = field(default_factory=lambda: {key: [] for key in INTERVAL})
+
+
+INTERVAL = ("loss", "window_loss", "norm", "clipped")   # averaged over each row's interval
+
 
 def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
-          description: str = "training", probes: tuple | list | None = None) -> TrainingResult:
+          description: str = "training", probes: tuple | list | None = None,
+          start: Snapshot | None = None, checkpoint=None) -> TrainingResult:
     """Train ``model`` (built for the stream's sizes) in place on stream[:train_length].
 
     ``test`` = (start, stop): the steps of the stream scored as test loss on each history row.
     ``probes``: :class:`Probe` callbacks (default: :class:`RecurrentSpectra`).
+    ``start``: a :class:`Snapshot` to continue from; ``checkpoint``: called with a Snapshot
+    every ``config.checkpoint_every`` steps (if > 0) and once at the end.
     """
-    _check_arguments(model, stream, config, test)
+    _check_arguments(model, stream, config, test, start)
     check_windows(config, stream.train_length)
     probes = (RecurrentSpectra(),) if probes is None else tuple(probes)
-    result = TrainingResult()
-    result.history.append(_row(model, stream, test, probes, 0, np.nan, np.nan, np.nan, 0.0))
-    for probe in probes:
-        probe.after_update(model, 0)
-    with logging_redirect_tqdm(), tqdm(total=config.steps, desc=description, unit="step",
-                                       disable=None, leave=False) as progress:
-        _loop(model, stream, config, test, description, probes, result, progress)
+    optimiser = OPTIMISERS[config.optimiser](momentum=config.momentum)
+    result, loop = TrainingResult(), _Loop()
+    if start is not None:
+        _restore(start, model, optimiser, loop, result, probes, config)
+    if start is None or start.record is None:
+        if start is None:
+            loop.smooth_loss = _initial_smooth_loss(stream, config)
+        result.history.append(_row(model, stream, test, probes, loop, math.nan, config))
+        for probe in probes:
+            probe.after_update(model, loop.step)
+    with logging_redirect_tqdm(), tqdm(total=config.steps, initial=loop.step, desc=description,
+                                       unit="step", disable=None, leave=False) as progress:
+        _loop(model, stream, config, test, description, probes, result, progress, optimiser,
+              loop, checkpoint)
     if result.diverged:
         for probe in probes:
             probe.on_divergence(model, result.diverged_step)
+    if checkpoint is not None:
+        checkpoint(_snapshot(model, optimiser, loop, result, probes))
     return result
 
 
-def _check_arguments(model, stream, config, test) -> None:
+def _initial_smooth_loss(stream: Stream, config: TrainConfig) -> float:
+    """min-char-rnn's start: the uniform loss of a window, T ln V (classification only)."""
+    if np.issubdtype(stream.targets.dtype, np.integer):
+        return config.bptt * math.log(stream.output_size)
+    return math.nan   # regression: the first window's loss starts it
+
+
+def _snapshot(model, optimiser, loop: _Loop, result: TrainingResult, probes) -> Snapshot:
+    state = loop.state
+    parts = None if state is None else [state] if isinstance(state, np.ndarray) else list(state)
+    record = {"history": result.history, "first_loss": loop.first_loss, "recent": loop.recent,
+              "interval": loop.interval, "probes": [probe.checkpoint() for probe in probes],
+              "diverged": result.diverged, "diverged_step": result.diverged_step,
+              "diverged_reason": result.diverged_reason}
+    return Snapshot(loop.step, {name: value.copy() for name, value in model.params.items()},
+                    type(optimiser).__name__.lower(), optimiser.steps,
+                    {name: {key: value.copy() for key, value in buffers.items()}
+                     for name, buffers in optimiser.state.items()},
+                    None if parts is None else [part.copy() for part in parts],
+                    loop.smooth_loss, json.loads(json.dumps(record)))
+
+
+def _restore(start: Snapshot, model, optimiser, loop: _Loop, result: TrainingResult, probes,
+             config: TrainConfig) -> None:
+    """Put the snapshot's parameters, optimiser state, carried state (and record) in place."""
+    for name, value in start.params.items():
+        model.params[name][...] = value
+    if start.optimiser == type(optimiser).__name__.lower():   # else the new optimiser starts
+        optimiser.steps = start.optimiser_steps                 # from empty buffers
+        optimiser.state = {name: {key: np.array(value, dtype=model.params[name].dtype)
+                                  for key, value in buffers.items()}
+                           for name, buffers in start.optimiser_state.items()}
+    parts = [np.array(part, dtype=model.float_type) for part in start.state or []]
+    loop.state = None if not parts else parts[0] if len(parts) == 1 else tuple(parts)
+    loop.step, loop.smooth_loss = start.step, start.smooth_loss
+    record = start.record
+    if record is None:
+        return
+    result.history = [dict(row) for row in record["history"]]
+    result.steps_done = start.step
+    loop.first_loss, loop.recent = record["first_loss"], list(record["recent"])
+    loop.interval = {key: list(record["interval"][key]) for key in INTERVAL}
+    for probe, saved in zip(probes, record["probes"]):
+        probe.restore(saved)
+
+
+def _check_arguments(model, stream, config, test, start=None) -> None:
     """One ValueError (argument, value, what is allowed) for arguments train cannot use."""
     if not isinstance(stream, Stream):
         raise ValueError(f"stream={type(stream).__name__}: allowed a Stream "
@@ -260,6 +396,17 @@ def _check_arguments(model, stream, config, test) -> None:
     if not valid:
         raise ValueError(f"test={test!r} is out of range: allowed (start, stop) integers with "
                          f"{stream.train_length} <= start < stop <= {total} (the test part)")
+    if start is None:
+        return
+    if not isinstance(start, Snapshot):
+        raise ValueError(f"start={type(start).__name__}: allowed a Snapshot or None")
+    shapes = {name: np.shape(value) for name, value in start.params.items()}
+    if shapes != {name: value.shape for name, value in model.params.items()}:
+        raise ValueError(f"start holds parameters {shapes}: allowed the model's "
+                         f"{ {name: value.shape for name, value in model.params.items()} }")
+    if not 0 <= start.step <= config.steps:
+        raise ValueError(f"start.step={start.step} is out of range: allowed 0..{config.steps} "
+                         f"(config.steps)")
 
 
 def _divergence(loss: float, norm: float, first_loss: float, factor: float) -> str:
@@ -273,53 +420,88 @@ def _divergence(loss: float, norm: float, first_loss: float, factor: float) -> s
     return ""
 
 
-def _loop(model, stream, config, test, description, probes, result, progress) -> None:
-    """The update loop of :func:`train` (fills ``result``)."""
+def _loop(model, stream, config, test, description, probes, result, progress, optimiser,
+          loop: _Loop, checkpoint) -> None:
+    """The update loop of :func:`train` (fills ``result``, advances ``loop``)."""
     x_lanes = as_lanes(stream.inputs[:stream.train_length], config.batch_size)
     y_lanes = as_lanes(stream.targets[:stream.train_length], config.batch_size)
-    windows = len(x_lanes) // config.bptt
-    optimiser = OPTIMISERS[config.optimiser](momentum=config.momentum)
-    interval = {"loss": [], "norm": [], "clipped": []}
-    state, first_loss = None, math.nan
-    for step in range(1, config.steps + 1):
-        window = (step - 1) % windows
-        if window == 0:
-            state = None                                    # a new epoch starts from zero
-        span = slice(window * config.bptt, (window + 1) * config.bptt)
+    terms = config.bptt * config.batch_size if config.loss_reduction == "sum" else 1
+    for step in range(loop.step + 1, config.steps + 1):
+        span = window_span(step, len(x_lanes), config.bptt)
+        if span.start == 0:
+            loop.state = None                               # a new epoch starts from zero
         with np.errstate(all="ignore"):                     # overflow is detected just below
             loss, grads, info = model.loss_and_grads(
-                stream.features(x_lanes[span], model.float_type), y_lanes[span], state)
+                stream.features(x_lanes[span], model.float_type), y_lanes[span], loop.state,
+                config.loss_reduction)
             norm, clipped = clip_gradients(grads, config.clip, config.clip_threshold)
-        first_loss = loss if step == 1 else first_loss
-        reason = _divergence(loss, norm, first_loss, config.divergence_factor)
+        loop.first_loss = loss if step == 1 else loop.first_loss
+        reason = _divergence(loss, norm, loop.first_loss, config.divergence_factor)
         if reason:
             result.diverged, result.diverged_step, result.diverged_reason = True, step, reason
             log.warning("%s diverged at step %d: %s", description, step, reason)
             return
-        state = info["state"]
+        loop.state = info["state"]
         learning_rate = config.learning_rate_at(step)
         optimiser.step(model.params, grads, learning_rate)
-        result.steps_done = step
-        for key, value in [("loss", loss), ("norm", norm), ("clipped", clipped)]:
-            interval[key].append(value)
+        result.steps_done = loop.step = step
+        per_step = loss / terms
+        window_loss = per_step * config.bptt                # summed over one stream's window
+        loop.smooth_loss = (window_loss if math.isnan(loop.smooth_loss) else
+                            SMOOTHING * loop.smooth_loss + (1 - SMOOTHING) * window_loss)
+        loop.recent = (loop.recent + [per_step])[-config.recent_steps:]
+        for key, value in zip(INTERVAL, (per_step, window_loss, norm, clipped)):
+            loop.interval[key].append(value)
         if step % config.rows_every == 0 or step == config.steps:
-            row = _row(model, stream, test, probes, step,
-                       *(np.mean(v) for v in interval.values()), learning_rate)
+            row = _row(model, stream, test, probes, loop, learning_rate, config)
             result.history.append(row)
-            interval = {key: [] for key in interval}
+            loop.interval = {key: [] for key in INTERVAL}
             progress.set_postfix(train=f"{row['train_loss']:.4f}", test=f"{row['test_loss']:.4f}")
-            if len(result.history) % 10 == 1 or step == config.steps:   # about ten log lines
-                log.info("step %d/%d: train loss %.4f, test loss %.4f, gradient norm %.3g",
-                         step, config.steps, row["train_loss"], row["test_loss"], row["grad_norm"])
+            _log_row(row, config, len(result.history), description)
         for probe in probes:
             probe.after_update(model, step)
+            probe.after_window(model, step, loop.state, y_lanes[span.stop - 1])
         progress.update()
+        if checkpoint is not None and config.checkpoint_every and \
+                step % config.checkpoint_every == 0 and step < config.steps:
+            checkpoint(_snapshot(model, optimiser, loop, result, probes))
 
 
-def _row(model, stream, test, probes, step, train_loss, grad_norm, clipped, learning_rate) -> dict:
+def window_span(step: int, lane_length: int, bptt: int) -> slice:
+    """The steps of each stream that update ``step`` (1-based) trains on: windows of ``bptt``
+    steps one after another, a new pass (epoch) when a stream of ``lane_length`` is used up."""
+    window = (step - 1) % (lane_length // bptt)
+    return slice(window * bptt, (window + 1) * bptt)
+
+
+def next_targets(stream: Stream, config: TrainConfig, step: int) -> np.ndarray:
+    """The targets (B, ...) of the last step of update ``step``'s window: for text, the
+    character each stream reads next (min-char-rnn seeds its samples with it)."""
+    y_lanes = as_lanes(stream.targets[:stream.train_length], config.batch_size)
+    return y_lanes[window_span(max(step, 1), len(y_lanes), config.bptt).stop - 1]
+
+
+def _log_row(row: dict, config: TrainConfig, rows: int, description: str) -> None:
+    """min-char-rnn's "iter N, loss X" (its smoothed window loss) at every row of a summed-loss
+    run; about ten lines of per-step losses otherwise."""
+    if config.loss_reduction == "sum":
+        log.info("iter %d, loss %.6f (per character: train %.4f, test %.4f)", row["step"],
+                 row["smooth_loss"], row["train_loss"], row["test_loss"])
+    elif rows % 10 == 1 or row["step"] == config.steps:
+        log.info("step %d/%d: train loss %.4f, test loss %.4f, gradient norm %.3g",
+                 row["step"], config.steps, row["train_loss"], row["test_loss"], row["grad_norm"])
+
+
+def _row(model, stream, test, probes, loop: _Loop, learning_rate: float,
+         config: TrainConfig) -> dict:
     """One row of the history: the interval's means, the test loss now, the probes' columns."""
-    row = {"step": step, "train_loss": train_loss, "test_loss": evaluate(model, stream, *test),
-           "grad_norm": grad_norm, "fraction_clipped": clipped, "learning_rate": learning_rate}
+    means = {key: float(np.mean(values)) if values else math.nan
+             for key, values in loop.interval.items()}
+    row = {"step": loop.step, "train_loss": means["loss"],
+           "test_loss": evaluate(model, stream, *test), "grad_norm": means["norm"],
+           "fraction_clipped": means["clipped"], "learning_rate": learning_rate,
+           "window_loss": means["window_loss"], "smooth_loss": loop.smooth_loss,
+           "recent_train_loss": float(np.mean(loop.recent)) if loop.recent else math.nan}
     for probe in probes:
         row.update(probe.columns(model))
     return row
@@ -332,6 +514,7 @@ def gradient_rows(model, stream: Stream, test: tuple[int, int], window: int, ste
     window's mean loss) and of dL_T/dh_t (the last step's loss alone), per sequence, averaged over
     the lanes."""
     start, stop = test
+    lanes = min(lanes, stop - start)
     window = min(window, (stop - start) // lanes)
     x, y, _ = stream.lanes(start, stop, lanes, window)
     with np.errstate(all="ignore"):

@@ -59,11 +59,26 @@ CASES = {
     "directory": (["model=lstm", "task=chars", "task.source=file", "task.path=folder"],
                   "task.path='folder' is a directory"),
     "short file": (["model=lstm", "task=chars", "task.source=file", "task.path=short.txt"],
-                   "task.path='short.txt' is too short: it has 50 characters"),
+                   "task.path='short.txt' is too short: it has 50 characters; allowed at least "
+                   "712 (train.bptt=10 x train.batch_size=64 = 640 training steps"),
+    "short for notes": (["experiment=min_char_rnn", "task.path=tiny.txt"],
+                        "task.path='tiny.txt' is too short: it has 20 characters; allowed at "
+                        "least 29 (train.bptt=25 x train.batch_size=1 = 25 training steps, with "
+                        "task.train_fraction=0.9, and 1 test step)"),
     "no test part": (["model=rnn", "task=chars", "task.source=file", "task.path=text.txt",
-                      "task.train_fraction=0.999"],
-                     "task.train_fraction=0.999 leaves 1 test steps: allowed a split that "
-                     "leaves at least 32"),
+                      "task.train_fraction=0.9999"],
+                     "task.train_fraction=0.9999 leaves 999 training and 0 test pairs"),
+    "reduction": (["model=rnn", "task=echo", "train.loss_reduction=max"],
+                  "train.loss_reduction='max' is not allowed: allowed one of mean, sum"),
+    "sample echo": (["model=rnn", "task=echo", "train.sample_every=10"],
+                    "train.sample_every=10 is not allowed for task=echo: allowed 0"),
+    "init from": (["model=rnn", "task=echo", "train.init_from=nowhere"],
+                  "train.init_from='nowhere' is not a directory"),
+    "init from empty": (["model=rnn", "task=echo", "train.init_from=folder"],
+                        "train.init_from='folder' holds no checkpoint"),
+    "vocabulary": (["model=rnn", "task=chars", "task.source=hello", "task.vocabulary=hel"],
+                   "task.vocabulary='hel' lacks 'o' of the text"),
+    "prime": (["model=rnn", "task=chars", "task.prime=xyz"], "task.prime='xyz' holds"),
     # experiments and presets
     "preset model": (["-m", "experiment=esn_radius", "model=rnn"],
                      "model=rnn cannot run experiment=esn_radius: it is written for model=esn"),
@@ -116,7 +131,8 @@ def results(tmp_path_factory):
     folders = {}
     for name in CASES:
         folder = tmp_path_factory.mktemp("case")
-        (folder / "short.txt").write_text("x" * 50)
+        (folder / "short.txt").write_text("xy" * 25)
+        (folder / "tiny.txt").write_text("the quick brown fox.")
         (folder / "text.txt").write_text("abcdefghij" * 100)
         (folder / "empty.txt").write_text("")
         (folder / "binary.bin").write_bytes(b"\xff\xfe\x00bad")
@@ -140,6 +156,7 @@ def test_a_bad_command_line_is_one_line_exit_2_and_leaves_nothing(results, name)
     assert len(lines) == 1 and lines[0].startswith("rnnlab: error: ")
     assert CASES[name][1] in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
-    written = {p.name for p in folder.iterdir()} - {"short.txt", "text.txt", "empty.txt",
-                                                   "binary.bin", "folder", "extra_conf"}
+    written = {p.name for p in folder.iterdir()} - {"short.txt", "tiny.txt", "text.txt",
+                                                   "empty.txt", "binary.bin", "folder",
+                                                   "extra_conf"}
     assert written == set()

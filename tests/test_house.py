@@ -28,6 +28,8 @@ ALLOWED = {
     "report": {"utilities", "report"},
     "app": {"utilities", "models", "tasks", "training", "analyses", "experiments", "report",
             "app"},
+    "corpus": {"utilities", "tasks", "corpus"},
+    "sample": {"utilities", "models", "tasks", "training", "experiments", "sample"},
     "face": {"utilities", "models", "tasks", "training", "analyses", "experiments", "report",
              "app", "face"},
 }

@@ -57,8 +57,8 @@ def main(cfg: DictConfig) -> float | None:
     lock = None if multirun else _lock(out_dir)
     try:
         metrics = run_experiment(**objects, out_dir=out_dir,
-                                 context={"overrides": list(HydraConfig.get().overrides.task)}
-                                 ).metrics
+                                 context={"overrides": list(HydraConfig.get().overrides.task)},
+                                 resume=cfg.resume).metrics
     except ConfigError as error:   # found only at run time, e.g. a reservoir without a radius
         if not multirun:
             _remove_if_empty(out_dir)

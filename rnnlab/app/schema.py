@@ -46,7 +46,8 @@ class Preset:
 class RunConfig:
     seed: int = 0          # one seed per run: model and data streams are spawned from it
     kind: str = "train"    # train, gradient_flow or esn_sweep (set by conf/experiment/*.yaml)
-    resume: bool = False   # rerunning into old folders: skip a job that finished with this config
+    resume: bool = False   # rerunning into old folders: skip a job that finished with this
+                           # config, continue one that stopped from its checkpoint
     blas_threads: int = 1  # BLAS threads per run (0: all cores); 1 gives the same bytes whether
                            # a run is alone or one of many jobs side by side
     model: Any = MISSING

@@ -48,7 +48,8 @@ def memory_needs(spec: Experiment) -> list[Need]:
              MEMORY_BUDGET_BYTES + point + (capacity if spec.esn_sweep.memory_capacity else 0))]
 
 
-def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResult:
+def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,
+        place=None) -> RunResult:
     config = spec.esn_sweep
     table = sweep(spec.model, spec.task, data, config.spectral_radii, config.leak_rates,
                   config.input_scalings, config.memory_capacity)

@@ -50,7 +50,8 @@ def memory_needs(spec: Experiment) -> list[Need]:
                  FLOAT * T * B * (inputs + 4 * (gates + 3) * H) + jacobian)]
 
 
-def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResult:
+def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,
+        place=None) -> RunResult:
     stream = Stream.from_data(data, spec.task.needs_feedback)
     test = (data.train_length, len(data.targets))
     flow, rates = measure_gradient_flow(spec.model, stream, test, spec.gradient_flow, rng,

@@ -30,8 +30,13 @@ def write_result(result: RunResult, out_dir: Path) -> None:
     for name, table in result.tables.items():
         write_table(table, out_dir / f"{name}.csv")
     for name, text in result.texts.items():
-        with atomic_path(out_dir / name) as temporary:
-            temporary.write_text(text, encoding="utf-8")
+        write_text(text, out_dir / name)
+
+
+def write_text(text: str, path: Path) -> None:
+    """A UTF-8 text file, atomically."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
 
 
 def series_table(data: SeriesData, teacher_forced: np.ndarray,

@@ -14,6 +14,7 @@ finished run.
 """
 
 import dataclasses
+import logging
 import time
 from pathlib import Path
 
@@ -23,14 +24,16 @@ from threadpoolctl import threadpool_limits
 
 from rnnlab.analyses.esn_sweep import ESNSweepConfig
 from rnnlab.analyses.gradient_flow import GradientFlowConfig
-from rnnlab.experiments import records
+from rnnlab.experiments import checkpoints, records
 from rnnlab.experiments.outputs import RunResult, write_result
 from rnnlab.experiments.registry import EXPERIMENTS
-from rnnlab.experiments.spec import Experiment, experiment
+from rnnlab.experiments.spec import Experiment, RunPlace, experiment
 from rnnlab.resources import check_needs
 from rnnlab.tables import write_table
 from rnnlab.training import TrainConfig
 from rnnlab.validation import require
+
+log = logging.getLogger(__name__)
 
 
 def check_experiment(spec: Experiment) -> None:
@@ -59,7 +62,7 @@ def run_experiment(model, task, seed: int = 0, out_dir=None, kind: str = "train"
                    train: TrainConfig | None = None,
                    gradient_flow: GradientFlowConfig | None = None,
                    esn_sweep: ESNSweepConfig | None = None, blas_threads: int = 1,
-                   context: dict | None = None) -> RunResult:
+                   context: dict | None = None, resume: bool = False) -> RunResult:
     """Check, run, and (with ``out_dir``) write the run directory; return the :class:`RunResult`
     (``metrics``: metrics.csv's row as a dict; ``tables``: name -> DataFrame; ``texts``).
 
@@ -72,24 +75,33 @@ def run_experiment(model, task, seed: int = 0, out_dir=None, kind: str = "train"
     records the run's identity (``context``, e.g. the command line's overrides, is added to it)
     and status.txt its status (``running``, then ``finished`` / ``diverged: ...``, or ``failed``
     / ``interrupted`` if it ends otherwise); metrics.csv, written last, carries the fingerprint.
+    With ``resume``, a BPTT training run continues from the checkpoint ``out_dir`` holds, if
+    that was written under exactly this config (else it starts afresh).
     """
     spec = experiment(model, task, seed, kind, train, gradient_flow, esn_sweep, blas_threads)
     check_experiment(spec)
     with threadpool_limits(limits=blas_threads or None, user_api="blas"):
-        return _recorded(spec, Path(out_dir) if out_dir is not None else None, context)
+        return _recorded(spec, Path(out_dir) if out_dir is not None else None, context, resume)
 
 
-def _recorded(spec: Experiment, out_dir: Path | None, context: dict | None) -> RunResult:
+def _recorded(spec: Experiment, out_dir: Path | None, context: dict | None,
+              resume: bool = False) -> RunResult:
     """:func:`_run` between the run's records: identity and ``running`` first, the status it
     ended with last (metrics.csv, with the fingerprint, just before a finished status)."""
     record = records.identity(spec)
+    place = RunPlace(out_dir, record, records.fingerprint(record))
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        records.set_aside(out_dir)
+        place.resume = checkpoints.matching(out_dir, place.fingerprint) if resume else None
+        old = records.set_aside(out_dir)
+        if place.resume is not None:   # the checkpoint stays in place until a newer one
+            checkpoints.restore_files(old, out_dir)
+            log.info("resume: %s continues from its checkpoint at step %d", out_dir,
+                     place.resume.snapshot.step)
         records.write_identity(out_dir, record, context)
         records.write_status(out_dir, "running")
     try:
-        result = _run(spec, out_dir)
+        result = _run(spec, place)
     except KeyboardInterrupt as stop:
         if out_dir is not None:
             records.write_status(out_dir, "interrupted", getattr(stop, "signal_name", "SIGINT"))
@@ -98,7 +110,7 @@ def _recorded(spec: Experiment, out_dir: Path | None, context: dict | None) -> R
         if out_dir is not None:
             records.write_status(out_dir, "failed", f"{type(error).__name__}: {error}")
         raise
-    result.metrics["config_fingerprint"] = records.fingerprint(record)
+    result.metrics["config_fingerprint"] = place.fingerprint
     if out_dir is not None:
         write_table([result.metrics], out_dir / "metrics.csv")
         reason = result.metrics.get("diverged_reason")
@@ -107,14 +119,15 @@ def _recorded(spec: Experiment, out_dir: Path | None, context: dict | None) -> R
     return result
 
 
-def _run(spec: Experiment, out_dir: Path | None) -> RunResult:
+def _run(spec: Experiment, place: RunPlace) -> RunResult:
     """Make the data, run the experiment, write its tables, texts and plots (not metrics.csv)."""
+    out_dir = place.out_dir
     chosen = EXPERIMENTS[spec.kind]
     model_rng, data_rng, run_rng = np.random.default_rng(spec.seed).spawn(3)
     started = time.perf_counter()
     data = spec.task.make_data(data_rng)
     seeded = dataclasses.replace(spec, model=spec.model.with_seed(model_rng))
-    result = chosen.run(seeded, data, run_rng)
+    result = chosen.run(seeded, data, run_rng, place)
     result.metrics = {"kind": spec.kind, "model": spec.model.name, "task": spec.task.name,
                       "seed": spec.seed, "headline_metric": chosen.headline(seeded),
                       **result.metrics, "wall_time_s": time.perf_counter() - started}

@@ -2,6 +2,7 @@
 settings of every kind (each experiment reads its own)."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rnnlab.analyses.esn_sweep import ESNSweepConfig
 from rnnlab.analyses.gradient_flow import GradientFlowConfig
@@ -34,3 +35,15 @@ def experiment(model, task, seed: int = 0, kind: str = "train", train: TrainConf
                       blas_threads=blas_threads)
 
 
+
+
+@dataclass
+class RunPlace:
+    """Where a run writes while it runs (checkpoints; None: nothing until the end), the run's
+    identity and fingerprint (rnnlab.experiments.records), and a checkpoint of this very config
+    to continue from (resume), if any."""
+
+    out_dir: Path | None = None
+    identity: dict = field(default_factory=dict)
+    fingerprint: str = ""
+    resume: object = None    # rnnlab.experiments.checkpoints.Checkpoint or None

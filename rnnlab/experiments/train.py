@@ -16,8 +16,8 @@ def check(spec: Experiment) -> None:
     FAMILIES[spec.model.family].check(spec)
 
 
-def run(spec: Experiment, data, rng):
-    return FAMILIES[spec.model.family].run(spec, data, rng)
+def run(spec: Experiment, data, rng, place=None):
+    return FAMILIES[spec.model.family].run(spec, data, rng, place)
 
 
 def plot(spec: Experiment, result, out_dir) -> None:

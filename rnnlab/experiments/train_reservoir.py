@@ -52,7 +52,8 @@ def memory_needs(spec: Experiment) -> list[Need]:
                  f"training and {test} test steps", states + one_hot)]
 
 
-def run(spec: Experiment, data: SeriesData, rng: np.random.Generator) -> RunResult:
+def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,
+        place=None) -> RunResult:
     model, task = spec.model, spec.task
     log.info("fitting %s on %d steps (washout %d)", model, data.train_length, model.washout)
     result = (_fit_classifier(model, task, data) if task.is_classification

@@ -27,6 +27,14 @@ from rnnlab import losses
 from rnnlab.validation import OneOf, at_least, check_integer, check_ranges, positive
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+def select_lanes(state, lanes: slice):
+    """The state of some of the B sequences: each part's rows ``lanes`` (RNN: h (B, H); LSTM:
+    the pair (h, c)); None (the zero state) stays None."""
+    if state is None or isinstance(state, np.ndarray):
+        return None if state is None else state[lanes]
+    return tuple(part[lanes] for part in state)
 INITS = ("normal", "orthogonal")
 
 
@@ -231,18 +239,22 @@ class Recurrent:
         """y_t = W_hy h_t + b_y: hidden (..., H) -> outputs (..., O)."""
         return hidden @ self.params["W_hy"].T + self.params["b_y"]
 
-    def loss_and_grads(self, x, y, h0=None):
+    def loss_and_grads(self, x, y, h0=None, reduction: str = "mean"):
         """Loss of the window, exact gradients of every parameter, and information for analyses.
 
         x (T, B, D); y (T, B) int (cross-entropy) or (T, B, O) float (mean squared error);
-        h0: the carried initial state (None = zeros). Returns ``(loss, grads, info)``: grads has
-        the keys of ``params``; info["state"] is the final state (carry it into the next window),
+        h0: the carried initial state (None = zeros); reduction: "mean" over the T B steps, or
+        "sum" (min-char-rnn's window loss). Returns ``(loss, grads, info)``: grads has the keys
+        of ``params``; info["state"] is the final state (carry it into the next window),
         info["dh"] (T, B, H) is dL/dh_t, info["outputs"] the outputs (T, B, O).
         """
         x, y, h0 = self._check_window(x, y, h0)
+        if reduction not in losses.REDUCTIONS:
+            raise ValueError(f"reduction={reduction!r} is not allowed: allowed "
+                             f"{', '.join(losses.REDUCTIONS)}")
         hidden, final_state, cache = self.forward(x, self._state_or_zero(h0, x.shape[1]))
         outputs = self.readout(hidden)
-        loss, d_outputs = losses.loss_for(y)(outputs, y)
+        loss, d_outputs = losses.loss_for(y)(outputs, y, reduction)
         grads, dh = self._backward_through_readout(cache, hidden, d_outputs)
         return loss, grads, {"state": final_state, "dh": dh, "outputs": outputs}
 
