@@ -1,4 +1,4 @@
-"""Benchmark: forward + backward through time of rnnlab's RNN and LSTM against PyTorch on the CPU.
+"""Benchmark: forward + backward through time of rnnlab's RNN, LSTM and GRU against PyTorch's CPU.
 
     make bench                       # runs this script after the ESN benchmark
     .venv/bin/python benchmarks/bptt.py [--steps 100] [--batch 32] [--inputs 32] [--hidden 128]
@@ -7,22 +7,25 @@
 What one timed call does, on both sides, in float32: the recurrent core over a window of T steps
 from a zero state, a linear readout y_t = W_hy h_t + b_y at every step, the mean cross-entropy over
 (T, B) against random class targets, and the exact gradient of that loss with respect to every
-parameter (core and readout). rnnlab: ``model.loss_and_grads(x, y)`` of ``RNN(activation="tanh")``
-and ``LSTM`` built with ``dtype="float32"`` (its hand-written BPTT in numpy; the call also returns
-dL/dh_t for every step). PyTorch: ``torch.nn.RNN(nonlinearity="tanh")`` or ``torch.nn.LSTM``, one
-layer, time-major, then ``torch.nn.Linear`` and ``torch.nn.functional.cross_entropy``, then
-``loss.backward()`` (autograd; gradients reset to None before each call). Input tensors are made
-once, outside the timing. On the CPU in float32, torch's LSTM runs oneDNN's fused LSTM kernels
-(forward and backward: autograd node MkldnnRnnLayerBackward0) and its RNN runs a C++ loop of ATen
-matrix products recorded by autograd; the script prints the node it found.
+parameter (core and readout). rnnlab: ``model.loss_and_grads(x, y)`` of ``RNN(activation="tanh")``,
+``LSTM`` and ``GRU`` (reset="after") built with ``dtype="float32"`` (its hand-written BPTT in numpy;
+the call also returns dL/dh_t for every step). PyTorch: ``torch.nn.RNN(nonlinearity="tanh")``,
+``torch.nn.LSTM`` or ``torch.nn.GRU``, one layer, time-major, then ``torch.nn.Linear`` and
+``torch.nn.functional.cross_entropy``, then ``loss.backward()`` (autograd; gradients reset to None
+before each call). Input tensors are made once, outside the timing. On the CPU in float32, torch's
+LSTM runs oneDNN's fused LSTM kernels (forward and backward: autograd node
+MkldnnRnnLayerBackward0) and its RNN and GRU run a C++ loop of ATen operations recorded by autograd
+(StackBackward0); the script prints the node it found.
 
 Same work, checked: before timing, rnnlab's parameters are copied into the torch modules (torch's
 gate order is i, f, g, o where rnnlab's is i, f, o, g, so the LSTM's row blocks are permuted; torch
-has two biases, b_ih and b_hh: b_ih gets rnnlab's bias and b_hh is zero), both compute the loss and
+has two biases, b_ih and b_hh: b_ih gets rnnlab's bias and b_hh is zero, except for the GRU, whose
+b and b_h are torch's b_ih and b_hh, in the same block order r, z, n), both compute the loss and
 gradients on the same x and y, and the script prints the relative differences (|a - b| max over the
-array divided by |torch| max over the array, per parameter) and stops unless they are all below
-CHECK_TOLERANCE. Weights: recurrent matrices orthogonal rescaled to spectral radius 0.9, the
-others N(0, 0.1^2), so that every nonlinearity is exercised and the gradients are not vanishing.
+array divided by |torch| max over the array, per parameter, and the largest of them) and stops
+unless they are all below CHECK_TOLERANCE. Weights: recurrent matrices orthogonal rescaled to
+spectral radius 0.9, the others N(0, 0.1^2), so that every nonlinearity is exercised and the
+gradients are not vanishing.
 
 Timing: time.perf_counter; each side runs once untimed (warm-up), then --repeats timed calls,
 round-robin between the two sides so that a busy machine slows both alike; the table shows the
@@ -45,7 +48,7 @@ from threadpoolctl import threadpool_limits
 
 from timing import blas_threads, positive_int, time_round_robin
 
-from rnnlab import LSTM, RNN
+from rnnlab import GRU, LSTM, RNN
 
 TARGET_RATIO = 1.5        # rnnlab seconds / torch seconds, at most
 CHECK_TOLERANCE = 1e-3    # float32: largest relative difference allowed in the loss and gradients
@@ -54,7 +57,7 @@ TORCH_GATE_ORDER = [0, 1, 3, 2]   # rnnlab blocks (i, f, o, g) taken in torch's 
 
 # ------------------------------------------------------------------------------- the two sides
 def build_rnnlab(kind: str, args):
-    cls = {"RNN": RNN, "LSTM": LSTM}[kind]
+    cls = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}[kind]
     extra = {"activation": "tanh"} if kind == "RNN" else {}
     model = cls(hidden_size=args.hidden, init="orthogonal", spectral_radius=0.9, init_scale=0.1,
                 dtype="float32", seed=0, **extra)
@@ -72,23 +75,26 @@ def torch_names(kind: str) -> dict[str, str]:
     core = {"RNN": {"W_xh": "core.weight_ih_l0", "W_hh": "core.weight_hh_l0",
                     "b_h": "core.bias_ih_l0"},
             "LSTM": {"W_x": "core.weight_ih_l0", "W_h": "core.weight_hh_l0",
-                     "b": "core.bias_ih_l0"}}
+                     "b": "core.bias_ih_l0"},
+            "GRU": {"W_x": "core.weight_ih_l0", "W_h": "core.weight_hh_l0",
+                    "b": "core.bias_ih_l0", "b_h": "core.bias_hh_l0"}}
     return {**core[kind], "W_hy": "readout.weight", "b_y": "readout.bias"}
 
 
 def build_torch(kind: str, model) -> torch.nn.Module:
-    """torch's RNN or LSTM and a Linear readout, holding the very parameters of ``model``."""
+    """torch's RNN, LSTM or GRU and a Linear readout, holding the very parameters of ``model``."""
     H, D, O = model.hidden_size, model.input_size, model.output_size
-    core = (torch.nn.RNN(D, H, nonlinearity="tanh") if kind == "RNN" else torch.nn.LSTM(D, H))
+    core = {"RNN": lambda: torch.nn.RNN(D, H, nonlinearity="tanh"),
+            "LSTM": lambda: torch.nn.LSTM(D, H), "GRU": lambda: torch.nn.GRU(D, H)}[kind]()
     net = torch.nn.ModuleDict({"core": core, "readout": torch.nn.Linear(H, O)})
     torch_params = dict(net.named_parameters())
     with torch.no_grad():
+        torch_params["core.bias_hh_l0"].zero_()   # RNN, LSTM: one bias; torch adds b_ih + b_hh
         for name, torch_name in torch_names(kind).items():
             value = model.params[name]
             if kind == "LSTM" and name in ("W_x", "W_h", "b"):
                 value = lstm_blocks_to_torch(value)
             torch_params[torch_name].copy_(torch.from_numpy(np.ascontiguousarray(value)))
-        torch_params["core.bias_hh_l0"].zero_()   # rnnlab has one bias; torch adds b_ih + b_hh
     return net
 
 
@@ -124,7 +130,8 @@ def check_same_work(kind: str, model, net, x: np.ndarray, y: np.ndarray) -> floa
     worst = max(differences.values())
     node = net["core"](torch.from_numpy(x[:1]))[0].grad_fn.name()   # which kernel torch runs
     print(f"  {kind:5} check: loss {loss:.6f} (torch {torch_loss:.6f}); relative difference "
-          + ", ".join(f"{name} {value:.1e}" for name, value in differences.items()))
+          + ", ".join(f"{name} {value:.1e}" for name, value in differences.items())
+          + f"; max {worst:.1e}")
     print(f"        torch's {kind} backward node: {node}")
     assert worst < CHECK_TOLERANCE, f"{kind}: rnnlab and torch disagree ({worst:.2e})"
     return worst
@@ -142,7 +149,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="threads for both numpy's BLAS and torch (default 1)")
     parser.add_argument("--repeats", type=positive_int, default=5,
                         help="timed calls per side (best is reported)")
-    parser.add_argument("--models", nargs="+", choices=["RNN", "LSTM"], default=["RNN", "LSTM"])
+    parser.add_argument("--models", nargs="+", choices=["RNN", "LSTM", "GRU"],
+                        default=["RNN", "LSTM", "GRU"])
     return parser.parse_args(argv)
 
 

@@ -4,11 +4,15 @@
 "per step" (nats per step for cross-entropy) whatever the window and batch. ``reduction="sum"``
 adds the terms up instead: min-char-rnn's loss, summed over a window of W steps, is W times the
 mean for one sequence, and so is its gradient -- which matters to an element-wise clip.
+
+A step whose target is ``UNSCORED_CLASS`` (-1, class targets) or NaN (value targets) is not
+scored: it adds nothing to the loss or its gradient, and the mean is over the scored terms.
 """
 
 import numpy as np
 
 REDUCTIONS = ("mean", "sum")
+UNSCORED_CLASS = -1   # a class target that is not scored (a value target: NaN)
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -30,11 +34,18 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray,
     for the mean, p - onehot(target) for the sum.
     """
     log_p = log_softmax(logits)
+    scored = None if targets.size == 0 or targets.min() >= 0 else targets != UNSCORED_CLASS
+    if scored is not None:
+        targets = np.where(scored, targets, 0)
     picked = np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]   # (T, B)
-    count = picked.size if reduction == "mean" else 1
     d_logits = np.exp(log_p)
     np.put_along_axis(d_logits, targets[..., None],
                       np.take_along_axis(d_logits, targets[..., None], axis=-1) - 1.0, axis=-1)
+    if scored is not None:
+        picked = picked * scored
+        d_logits *= scored[..., None]
+    terms = picked.size if scored is None else int(scored.sum())
+    count = max(terms, 1) if reduction == "mean" else 1
     d_logits /= count
     return float(-picked.sum() / count), d_logits
 
@@ -44,10 +55,23 @@ def mean_squared_error(predictions: np.ndarray, targets: np.ndarray,
     """Mean (or sum) over (T, B, D) of (prediction - target)^2, and its gradient
     2 (prediction - target) / size (2 (prediction - target) for the sum)."""
     error = predictions - targets
-    count = error.size if reduction == "mean" else 1
+    unscored = np.isnan(targets)
+    if unscored.any():
+        error = np.where(unscored, 0.0, error)
+    terms = error.size - int(unscored.sum())
+    count = max(terms, 1) if reduction == "mean" else 1
     return float(np.sum(error * error) / count), error * (2.0 / count)
 
 
 def loss_for(targets: np.ndarray):
     """The head a target array asks for: class indices (integers) -> cross-entropy, floats -> MSE."""
     return cross_entropy if np.issubdtype(np.asarray(targets).dtype, np.integer) else mean_squared_error
+
+
+def scored_terms(targets: np.ndarray) -> int:
+    """How many terms a loss over ``targets`` adds up: class targets other than UNSCORED_CLASS,
+    or value targets that are not NaN (at least 1)."""
+    targets = np.asarray(targets)
+    if np.issubdtype(targets.dtype, np.integer):
+        return max(1, int(np.count_nonzero(targets != UNSCORED_CLASS)))
+    return max(1, int(np.count_nonzero(~np.isnan(targets))))

@@ -5,6 +5,12 @@
     adagrad   m += g^2;  p -= lr g / sqrt(m + 1e-8)                  (min-char-rnn's optimiser)
     adam      m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
               p -= lr m_hat / (sqrt(v_hat) + 1e-8),  m_hat = m / (1-b1^k), v_hat = v / (1-b2^k)
+    rmsprop   m = rho m + (1-rho) g^2;  p -= lr g / (sqrt(m) + 1e-8)           (rho 0.99)
+              with use_momentum=True and mu > 0:  v = mu v - lr g / (sqrt(m) + 1e-8);  p += v
+
+Every optimiser is constructed with ``momentum`` (mu; TrainConfig passes its own, 0.9 unless set,
+meant for ``momentum``); RMSprop ignores it unless built with ``use_momentum=True``, so
+``train.optimiser=rmsprop`` is plain RMSprop (PyTorch's default, momentum 0).
 """
 
 import numpy as np
@@ -72,7 +78,34 @@ class Adam(Optimiser):
         p -= learning_rate * mean_hat / (np.sqrt(square_hat) + 1e-8)
 
 
-OPTIMISERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "adam": Adam}
+class RMSprop(Optimiser):
+    """RMSprop (Hinton's lecture 6e; PyTorch's alpha is ``rho``): m = rho m + (1 - rho) g^2,
+    p -= lr g / (sqrt(m) + eps); with ``use_momentum`` and momentum mu > 0 the step goes through
+    a velocity, v = mu v - lr g / (sqrt(m) + eps), p += v."""
+
+    def __init__(self, momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999),
+                 rho: float = 0.99, eps: float = 1e-8, use_momentum: bool = False):
+        super().__init__(momentum, betas)
+        self.rho, self.eps = rho, eps
+        self.uses_momentum = use_momentum and momentum > 0
+        self.buffer_names = ("square", "velocity") if self.uses_momentum else ("square",)
+
+    def update(self, p, g, learning_rate, buffers):
+        square = buffers["square"]
+        square *= self.rho
+        square += (1.0 - self.rho) * g * g
+        step = learning_rate * g / (np.sqrt(square) + self.eps)
+        if not self.uses_momentum:
+            p -= step
+            return
+        velocity = buffers["velocity"]
+        velocity *= self.momentum
+        velocity -= step
+        p += velocity
+
+
+OPTIMISERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "adam": Adam,
+              "rmsprop": RMSprop}
 
 
 def global_norm(grads: dict) -> float:

@@ -58,8 +58,9 @@ SMOOTHING = 0.999          # min-char-rnn's running average: smooth = 0.999 smoo
 class TrainConfig:
     steps: int = 3000              # parameter updates (one per window)
     bptt: int = 10                 # window length: gradients flow back at most this many steps
+                                   # (0: whole sequences, for tasks of separate sequences)
     batch_size: int = 64           # B, parallel streams
-    optimiser: str = "adam"        # sgd, momentum, adagrad or adam
+    optimiser: str = "adam"        # sgd, momentum, adagrad, adam or rmsprop
     learning_rate: float = 0.01
     momentum: float = 0.9          # mu, for optimiser=momentum
     schedule: str = "cosine"       # learning rate: constant, or cosine decay to 0 over the steps
@@ -80,7 +81,7 @@ class TrainConfig:
 
     rules: ClassVar[dict] = {
         "steps": at_least(1),
-        "bptt": at_least(1),
+        "bptt": at_least(0),
         "batch_size": at_least(1),
         "optimiser": OneOf(tuple(OPTIMISERS)),
         "learning_rate": positive(),
@@ -125,17 +126,21 @@ class Stream:
     input_size: int
     output_size: int
     train_length: int
+    episode_length: int = 0    # L > 0: separate sequences of L steps (SeriesData.episode_length)
 
     @classmethod
     def from_data(cls, data: SeriesData, needs_feedback: bool) -> "Stream":
-        inputs, targets = data.inputs, data.targets
+        inputs, targets, episodes = data.inputs, data.targets, data.episode_length
         if data.is_classification:
-            input_size = len(data.classes) if inputs.ndim == 1 else inputs.shape[1]
-            return cls(inputs, targets, input_size, len(data.classes), data.train_length)
+            input_size = ((data.input_classes or len(data.classes)) if inputs.ndim == 1
+                          else inputs.shape[1])
+            return cls(inputs, targets, input_size, len(data.classes), data.train_length,
+                       episodes)
         if needs_feedback:
             previous = np.vstack([np.zeros((1, targets.shape[1])), targets[:-1]])
             inputs = np.hstack([inputs, previous])
-        return cls(inputs, targets, inputs.shape[1], targets.shape[1], data.train_length)
+        return cls(inputs, targets, inputs.shape[1], targets.shape[1], data.train_length,
+                   episodes)
 
     def features(self, inputs: np.ndarray, dtype=np.float64) -> np.ndarray:
         """Inputs taken from this stream (any leading shape) as float feature vectors (..., D)."""
@@ -152,6 +157,15 @@ class Stream:
         return self.inputs[index], self.targets[index], burn_in
 
 
+    def episodes(self, start: int, stop: int, count: int | None = None):
+        """Inputs (L, n, ...) and targets of the first ``count`` (default: all) whole sequences
+        in [start, stop), side by side as lanes."""
+        L = self.episode_length
+        n = (stop - start) // L if count is None else max(1, min(count, (stop - start) // L))
+        index = start + np.arange(n)[None, :] * L + np.arange(L)[:, None]
+        return self.inputs[index], self.targets[index]
+
+
 def as_lanes(series: np.ndarray, lanes: int) -> np.ndarray:
     """(T, ...) -> (T // lanes, lanes, ...): lane b is the b-th contiguous chunk of the series."""
     length = len(series) // lanes
@@ -160,16 +174,22 @@ def as_lanes(series: np.ndarray, lanes: int) -> np.ndarray:
 
 def evaluate(model, stream: Stream, start: int, stop: int, lanes: int = EVALUATION_LANES,
              burn_in: int = EVALUATION_BURN_IN, max_steps: int | None = MONITOR_STEPS) -> float:
-    """Mean loss per step over [start, stop) of the stream, as ``lanes`` windows scored together.
+    """Mean loss per (scored) step over [start, stop) of the stream, as ``lanes`` windows scored
+    together (for separate sequences: the sequences, each from the zero state).
 
     ``max_steps`` caps the steps scored (lanes spread over the whole range): each row of
     training.csv monitors the test loss on such a subset; the final metric uses max_steps=None.
     """
-    lanes = max(1, min(lanes, (stop - start) // 10))
-    length = (stop - start) // lanes
-    if max_steps is not None:
-        length = max(1, min(length, max_steps // lanes))
-    x, y, burn_in = stream.lanes(start, stop, lanes, length, burn_in)
+    if stream.episode_length:   # whole sequences from the zero state, all of them at the end
+        x, y = stream.episodes(start, stop, None if max_steps is None
+                               else max_steps // stream.episode_length)
+        burn_in = 0
+    else:
+        lanes = max(1, min(lanes, (stop - start) // 10))
+        length = (stop - start) // lanes
+        if max_steps is not None:
+            length = max(1, min(length, max_steps // lanes))
+        x, y, burn_in = stream.lanes(start, stop, lanes, length, burn_in)
     with np.errstate(all="ignore"):
         outputs = model.predict(stream.features(x, model.float_type))
         return losses.loss_for(y)(outputs[burn_in:], y[burn_in:])[0]
@@ -184,14 +204,59 @@ class TrainingResult:
     steps_done: int = 0
 
 
-def check_windows(config: TrainConfig, train_length: int) -> None:
-    """The settings are in range and the training part fills at least one window per stream."""
+def check_windows(config: TrainConfig, train_length: int, episode_length: int = 0) -> None:
+    """The settings are in range and the training part fills at least one window per stream
+    (for separate sequences: one sequence per lane of a batch)."""
     config.check("train.")
+    if episode_length:
+        sequences = train_length // episode_length
+        require(sequences >= config.batch_size,
+                f"train.batch_size={config.batch_size} is out of range: allowed <= {sequences} "
+                f"(the task's training sequences)")
+        return
+    require(config.bptt >= 1, f"train.bptt={config.bptt} is out of range: allowed >= 1 (0, "
+                              f"whole sequences, is for tasks of separate sequences)")
     per_lane = train_length // config.batch_size
     require(per_lane >= config.bptt,
             f"train.bptt={config.bptt} is out of range: allowed <= {per_lane} (the task's "
             f"{train_length} training steps split into train.batch_size={config.batch_size} "
             f"streams)")
+
+
+class Windows:
+    """What update ``step`` trains on: ``at(step)`` -> inputs (T, B, ...), targets, and whether
+    the window starts from the zero state.
+
+    One series: ``batch_size`` contiguous streams in windows of ``bptt`` steps, the state
+    carried from one to the next, a new epoch (from zero) when the streams are used up.
+    Separate sequences of L steps: batches of ``batch_size`` whole sequences, one after another,
+    each read in windows of ``bptt`` steps (0 or >= L: all L at once), from zero at its start.
+    """
+
+    def __init__(self, stream: Stream, config: TrainConfig):
+        B, L = config.batch_size, stream.episode_length
+        train = slice(0, stream.train_length)
+        if L:
+            count = stream.train_length // L
+            self.length = L if config.bptt == 0 else min(config.bptt, L)
+            self.per_sequence, self.batches, self.batch_size = -(-L // self.length), count // B, B
+            self.x = stream.inputs[:count * L].reshape(count, L, *stream.inputs.shape[1:])
+            self.y = stream.targets[:count * L].reshape(count, L, *stream.targets.shape[1:])
+            self.x, self.y = self.x.swapaxes(0, 1), self.y.swapaxes(0, 1)   # (L, count, ...)
+        else:
+            self.length, self.per_sequence = config.bptt, 0
+            self.x, self.y = as_lanes(stream.inputs[train], B), as_lanes(stream.targets[train], B)
+
+    def at(self, step: int):
+        if not self.per_sequence:
+            window = (step - 1) % (len(self.x) // self.length)
+            span = slice(window * self.length, (window + 1) * self.length)
+            return self.x[span], self.y[span], window == 0
+        batch, window = divmod(step - 1, self.per_sequence)
+        lanes = slice((batch % self.batches) * self.batch_size,
+                      (batch % self.batches + 1) * self.batch_size)
+        span = slice(window * self.length, (window + 1) * self.length)
+        return self.x[span, lanes], self.y[span, lanes], window == 0
 
 
 class Probe:
@@ -305,7 +370,7 @@ def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
     every ``config.checkpoint_every`` steps (if > 0) and once at the end.
     """
     _check_arguments(model, stream, config, test, start)
-    check_windows(config, stream.train_length)
+    check_windows(config, stream.train_length, stream.episode_length)
     probes = (RecurrentSpectra(),) if probes is None else tuple(probes)
     optimiser = OPTIMISERS[config.optimiser](momentum=config.momentum)
     result, loop = TrainingResult(), _Loop()
@@ -332,7 +397,7 @@ def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
 def _initial_smooth_loss(stream: Stream, config: TrainConfig) -> float:
     """min-char-rnn's start: the uniform loss of a window, T ln V (classification only)."""
     if np.issubdtype(stream.targets.dtype, np.integer):
-        return config.bptt * math.log(stream.output_size)
+        return Windows(stream, config).length * math.log(stream.output_size)
     return math.nan   # regression: the first window's loss starts it
 
 
@@ -423,19 +488,17 @@ def _divergence(loss: float, norm: float, first_loss: float, factor: float) -> s
 def _loop(model, stream, config, test, description, probes, result, progress, optimiser,
           loop: _Loop, checkpoint) -> None:
     """The update loop of :func:`train` (fills ``result``, advances ``loop``)."""
-    x_lanes = as_lanes(stream.inputs[:stream.train_length], config.batch_size)
-    y_lanes = as_lanes(stream.targets[:stream.train_length], config.batch_size)
-    terms = config.bptt * config.batch_size if config.loss_reduction == "sum" else 1
+    windows = Windows(stream, config)
     for step in range(loop.step + 1, config.steps + 1):
-        span = window_span(step, len(x_lanes), config.bptt)
-        if span.start == 0:
-            loop.state = None                               # a new epoch starts from zero
+        x, y, fresh = windows.at(step)
+        if fresh:
+            loop.state = None                               # a new epoch (sequence) from zero
         with np.errstate(all="ignore"):                     # overflow is detected just below
             loss, grads, info = model.loss_and_grads(
-                stream.features(x_lanes[span], model.float_type), y_lanes[span], loop.state,
-                config.loss_reduction)
+                stream.features(x, model.float_type), y, loop.state, config.loss_reduction)
             norm, clipped = clip_gradients(grads, config.clip, config.clip_threshold)
-        loop.first_loss = loss if step == 1 else loop.first_loss
+        if math.isnan(loop.first_loss) and loss > 0:       # the first window with a scored step
+            loop.first_loss = loss
         reason = _divergence(loss, norm, loop.first_loss, config.divergence_factor)
         if reason:
             result.diverged, result.diverged_step, result.diverged_reason = True, step, reason
@@ -445,8 +508,8 @@ def _loop(model, stream, config, test, description, probes, result, progress, op
         learning_rate = config.learning_rate_at(step)
         optimiser.step(model.params, grads, learning_rate)
         result.steps_done = loop.step = step
-        per_step = loss / terms
-        window_loss = per_step * config.bptt                # summed over one stream's window
+        per_step = loss / losses.scored_terms(y) if config.loss_reduction == "sum" else loss
+        window_loss = per_step * windows.length             # summed over one stream's window
         loop.smooth_loss = (window_loss if math.isnan(loop.smooth_loss) else
                             SMOOTHING * loop.smooth_loss + (1 - SMOOTHING) * window_loss)
         loop.recent = (loop.recent + [per_step])[-config.recent_steps:]
@@ -460,25 +523,17 @@ def _loop(model, stream, config, test, description, probes, result, progress, op
             _log_row(row, config, len(result.history), description)
         for probe in probes:
             probe.after_update(model, step)
-            probe.after_window(model, step, loop.state, y_lanes[span.stop - 1])
+            probe.after_window(model, step, loop.state, y[-1])
         progress.update()
         if checkpoint is not None and config.checkpoint_every and \
                 step % config.checkpoint_every == 0 and step < config.steps:
             checkpoint(_snapshot(model, optimiser, loop, result, probes))
 
 
-def window_span(step: int, lane_length: int, bptt: int) -> slice:
-    """The steps of each stream that update ``step`` (1-based) trains on: windows of ``bptt``
-    steps one after another, a new pass (epoch) when a stream of ``lane_length`` is used up."""
-    window = (step - 1) % (lane_length // bptt)
-    return slice(window * bptt, (window + 1) * bptt)
-
-
 def next_targets(stream: Stream, config: TrainConfig, step: int) -> np.ndarray:
     """The targets (B, ...) of the last step of update ``step``'s window: for text, the
     character each stream reads next (min-char-rnn seeds its samples with it)."""
-    y_lanes = as_lanes(stream.targets[:stream.train_length], config.batch_size)
-    return y_lanes[window_span(max(step, 1), len(y_lanes), config.bptt).stop - 1]
+    return Windows(stream, config).at(max(step, 1))[1][-1]
 
 
 def _log_row(row: dict, config: TrainConfig, rows: int, description: str) -> None:
@@ -514,9 +569,13 @@ def gradient_rows(model, stream: Stream, test: tuple[int, int], window: int, ste
     window's mean loss) and of dL_T/dh_t (the last step's loss alone), per sequence, averaged over
     the lanes."""
     start, stop = test
-    lanes = min(lanes, stop - start)
-    window = min(window, (stop - start) // lanes)
-    x, y, _ = stream.lanes(start, stop, lanes, window)
+    if stream.episode_length:          # whole test sequences: the lag runs over all L steps
+        x, y = stream.episodes(start, stop, lanes)
+        window = stream.episode_length
+    else:
+        lanes = min(lanes, stop - start)
+        window = min(window, (stop - start) // lanes)
+        x, y, _ = stream.lanes(start, stop, lanes, window)
     with np.errstate(all="ignore"):
         dh_all, dh_last = model.hidden_gradients(stream.features(x, model.float_type), y)
         norm_all = np.linalg.norm(dh_all, axis=2).mean(axis=1)    # (T,)

@@ -76,14 +76,17 @@ CASES = [
     ("x_with_inf_in_predict", lambda: lstm().predict(with_value(X, (0, 0, 0), np.inf)),
      ValueError, r"x contains NaN or infinite values: allowed finite values"),
     # ------------------------------------------------------------- targets y
-    ("class_index_minus_one", lambda: rnn().loss_and_grads(X, with_value(CLASSES, (2, 1), -1)),
-     ValueError, r"y holds class index -1: allowed 0\.\.2 \(output_size=3\)"),
+    ("class_index_minus_two", lambda: rnn().loss_and_grads(X, with_value(CLASSES, (2, 1), -2)),
+     ValueError, r"y holds class index -2: allowed 0\.\.2 \(output_size=3\), or -1 for a step "
+     r"that is not scored"),
     ("class_index_equal_to_output_size", lambda: lstm().loss_and_grads(
         X, with_value(CLASSES, (0, 0), O)), ValueError,
-     r"y holds class index 3: allowed 0\.\.2 \(output_size=3\)"),
+     r"y holds class index 3: allowed 0\.\.2 \(output_size=3\), or -1 for a step that is not "
+     r"scored"),
     ("class_index_out_of_range_in_hidden_gradients", lambda: lstm().hidden_gradients(
         X, np.full((T, B), 7)), ValueError,
-     r"y holds class index 7: allowed 0\.\.2 \(output_size=3\)"),
+     r"y holds class index 7: allowed 0\.\.2 \(output_size=3\), or -1 for a step that is not "
+     r"scored"),
     ("class_indices_with_a_feature_axis", lambda: rnn().loss_and_grads(
         X, np.zeros((T, B, 1), dtype=int)), ValueError,
      rf"y has shape \(5, 3, 1\) \(integers\): {Y_SHAPE}"),
@@ -95,9 +98,10 @@ CASES = [
     ("float_targets_with_wrong_output_size", lambda: lstm().loss_and_grads(
         X, np.zeros((T, B, O + 1))), ValueError,
      rf"y has shape \(5, 3, 4\) \(float64\): {Y_SHAPE}"),
-    ("float_targets_with_nan", lambda: rnn().loss_and_grads(X, with_value(FLOATS, (4, 2, 0),
-                                                                          np.nan)),
-     ValueError, r"y contains NaN or infinite values: allowed finite values"),
+    ("float_targets_with_inf", lambda: rnn().loss_and_grads(X, with_value(FLOATS, (4, 2, 0),
+                                                                          np.inf)),
+     ValueError, r"y contains infinite values: allowed finite values, or NaN for a step that is "
+                 r"not scored"),
     ("targets_of_strings", lambda: rnn().loss_and_grads(X, np.full((T, B), "a")), ValueError,
      rf"y has dtype <U1: {Y_SHAPE}"),
     # ------------------------------------------------------------- states h0 / state

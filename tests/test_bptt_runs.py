@@ -54,7 +54,8 @@ def test_a_diverging_run_is_a_result_exit_0_with_diverged_recorded(cli, tmp_path
 
 
 @pytest.mark.parametrize("override, message", [
-    ("train.bptt=0", "train.bptt=0 is out of range: allowed >= 1"),
+    ("train.bptt=0", "train.bptt=0 is out of range: allowed >= 1 (0, whole sequences, is for "
+                     "tasks of separate sequences)"),
     ("train.clip=sometimes", "train.clip='sometimes' is not allowed: allowed one of value, norm, none"),
     ("train.batch_size=100000", "train.bptt=10 is out of range: allowed <= 0 (the task's 20000 "
                                 "training steps split into train.batch_size=100000 streams)"),

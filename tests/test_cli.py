@@ -77,8 +77,9 @@ def test_cli_config_error_is_one_line_exit_2_and_leaves_no_run_dir(cli, tmp_path
 @pytest.mark.parametrize("override, message", [
     ("model.units=many",
      "model.units=many is not allowed: Value 'many' of type 'str' could not be converted to Integer"),
-    ("model=gru", "model=gru is unknown: allowed esn, lstm, rnn"),
-    ("task=weather", "task=weather is unknown: allowed chars, echo, mackey_glass, sine"),
+    ("model=transformer", "model=transformer is unknown: allowed esn, gru, lstm, rnn"),
+    ("task=weather", "task=weather is unknown: allowed adding, binary_addition, chars, copy, "
+                     "echo, mackey_glass, sine"),
     ("model.nope=3", "model.nope is not a key of this config: allowed units, spectral_radius, "
                      "leak_rate, connectivity, input_scaling, bias_scaling, feedback_scaling, "
                      "ridge, noise, washout"),

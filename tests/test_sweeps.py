@@ -26,7 +26,8 @@ def test_r2rt_preset_expands_to_its_eighteen_jobs_and_the_command_line_wins():
 def test_a_bad_value_in_any_job_stops_the_sweep_before_it_starts(cli, tmp_path):
     result = cli("-m", "model=rnn,lstm", "task=echo", "train.bptt=1,0")
     assert result.returncode == 2
-    assert result.stderr.strip() == "rnnlab: error: train.bptt=0 is out of range: allowed >= 1"
+    assert result.stderr.strip() == ("rnnlab: error: train.bptt=0 is out of range: allowed >= 1 "
+                                     "(0, whole sequences, is for tasks of separate sequences)")
     assert not (tmp_path / "outputs").exists()
 
 

@@ -10,7 +10,7 @@ from rnnlab import LSTM, RNN, ConfigError, TrainConfig, train
 from rnnlab.optimisers import OPTIMISERS, clip_gradients
 from rnnlab.tasks.echo import EchoTask
 from rnnlab.training import (GradientRecords, Probe, RecurrentSpectra, Stream, as_lanes,
-                             evaluate)
+                             check_windows, evaluate)
 
 
 def one_step(name: str, p: float, g: float, steps: int = 1, lr: float = 0.1) -> float:
@@ -142,11 +142,15 @@ def test_training_is_deterministic():
 
 
 def test_bad_training_settings_are_refused_with_one_line():
-    with pytest.raises(ConfigError, match=r"^train.optimiser='rmsprop' is not allowed: allowed one "
-                                          r"of sgd, momentum, adagrad, adam$"):
-        TrainConfig(optimiser="rmsprop").check()
-    with pytest.raises(ConfigError, match=r"^train.bptt=0 is out of range: allowed >= 1$"):
-        TrainConfig(bptt=0).check()
+    with pytest.raises(ConfigError, match=r"^train.optimiser='nadam' is not allowed: allowed one "
+                                          r"of sgd, momentum, adagrad, adam, rmsprop$"):
+        TrainConfig(optimiser="nadam").check()
+    with pytest.raises(ConfigError, match=r"^train.bptt=-1 is out of range: allowed >= 0$"):
+        TrainConfig(bptt=-1).check()
+    with pytest.raises(ConfigError, match=r"^train.bptt=0 is out of range: allowed >= 1 \(0, "
+                                          r"whole sequences, is for tasks of separate "
+                                          r"sequences\)$"):
+        check_windows(TrainConfig(bptt=0), 1000)
 
 
 def test_a_loss_far_above_the_first_updates_counts_as_divergence_and_says_which_rule():

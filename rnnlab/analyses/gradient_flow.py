@@ -197,12 +197,16 @@ def measure_gradient_flow(model, stream: Stream, test: tuple[int, int],
     ``when`` is "init"; with ``config.trained`` also "trained": the model built at each rho is
     first trained with ``train_config`` on the stream's training part (rates gain ``diverged``).
     The input windows are ``config.sequences`` windows of ``config.window`` steps spread over the
-    test part ``test`` = (start, stop), or zeros with ``config.no_input``.
+    test part ``test`` = (start, stop) (for a task of separate sequences: its first test
+    sequences, whole), or zeros with ``config.no_input``.
     """
     window, sequences = config.window, config.sequences
     if config.no_input:   # the lecture notes' toy: zero input, random state, random final gradient
         x = np.zeros((window, sequences, stream.input_size))
         y = None
+    elif stream.episode_length:   # separate sequences: whole test sequences, lags up to L - 1
+        x, y = stream.episodes(*test, sequences)
+        x, window = stream.features(x), stream.episode_length
     else:
         x, y, _ = stream.lanes(*test, sequences, window)
         x = stream.features(x)

@@ -35,7 +35,7 @@ def check(spec: Experiment) -> None:
                 f"{test_length // config.sequences} (the task's {test_length} test steps split "
                 f"into gradient_flow.sequences={config.sequences} windows)")
     if config.trained:
-        check_windows(spec.train, task.train_length)
+        check_windows(spec.train, task.train_length, task.episode_length)
 
 
 def memory_needs(spec: Experiment) -> list[Need]:

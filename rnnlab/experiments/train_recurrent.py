@@ -54,7 +54,7 @@ def check(spec: Experiment) -> None:
     if hasattr(task, "check_training_length"):
         task.check_training_length(needed, f"train.bptt={config.bptt} x train.batch_size="
                                            f"{config.batch_size} = {needed} training steps")
-    check_windows(config, task.train_length)
+    check_windows(config, task.train_length, task.episode_length)
     require(config.steps < SAMPLE_SEED_STRIDE,
             f"train.steps={config.steps} is out of range: allowed < {SAMPLE_SEED_STRIDE}")
     require(not config.sample_every or type(task).samples is not Task.samples,
@@ -100,7 +100,7 @@ def memory_needs(spec: Experiment) -> list[Need]:
              Need(f"task.{task.split_keys[1]}", getattr(task, task.split_keys[1]),
                   f"the {test} test steps as inputs ({inputs} features) and outputs",
                   4 * FLOAT * test * (inputs + 2 * outputs))]
-    if not task.is_classification:
+    if not task.is_classification and not task.episode_length:
         key = task.split_keys[0]
         needs.append(Need(f"task.{key}", getattr(task, key),
                           f"the forward pass of {H} units over all {train + test} steps",
@@ -139,7 +139,12 @@ def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,
                "diverged_reason": result.diverged_reason,
                "steps_done": result.steps_done,
                "spectral_radius": history["spectral_radius"].iloc[-1]}
-    if task.is_classification:
+    if task.episode_length:   # separate sequences: scored on the test sequences, no free run
+        name = "test_cross_entropy" if task.is_classification else "test_mse"
+        metrics.update({name: final_test, **theory_metrics(task.theory(data), final_test),
+                        **({} if result.diverged else
+                           task.sequence_scores(data, _test_outputs(model, stream, test)))})
+    elif task.is_classification:
         metrics.update({"test_cross_entropy": final_test,
                         **theory_metrics(task.theory(data), final_test)})
         text = None if result.diverged else task.samples(model, data, rng)
@@ -222,6 +227,15 @@ def _saver(place: RunPlace, data: SeriesData, stream: Stream, config, samples: S
     return save
 
 
+def _test_outputs(model, stream: Stream, test: tuple[int, int]) -> np.ndarray:
+    """The outputs (T_test, O) over the test part of a task of separate sequences, each read
+    from the zero state, aligned with its targets."""
+    x, _ = stream.episodes(*test)
+    with np.errstate(all="ignore"):
+        outputs = model.predict(stream.features(x, model.float_type))   # (L, n, O)
+    return outputs.swapaxes(0, 1).reshape(-1, outputs.shape[2]).astype(np.float64)
+
+
 def _predict_series(model, task, data: SeriesData, stream: Stream):
     """One-step (teacher-forced) predictions over the test part, then a closed-loop free run from
     the state the training part leaves: (teacher_forced (T_test, O), free_run (S, O))."""
@@ -241,12 +255,10 @@ def _predict_series(model, task, data: SeriesData, stream: Stream):
 def plot(spec: Experiment, result: RunResult, out_dir) -> None:
     model, task, config, metrics = spec.model, spec.task, spec.train, result.metrics
     title = f"{model.name} on {task.name} (H = {model.hidden_size}, bptt = {config.bptt})"
-    if task.is_classification:
-        levels = {key.removeprefix("theory_"): value for key, value in metrics.items()
-                  if key.startswith("theory_")}
-        loss_name = "cross-entropy (nats per step)"
-    else:
-        levels, loss_name = {}, "mean squared error"
+    levels = {key.removeprefix("theory_"): value for key, value in metrics.items()
+              if key.startswith("theory_")}
+    loss_name = "cross-entropy (nats per step)" if task.is_classification else "mean squared error"
+    if not task.is_classification and not task.episode_length:
         plot_series(model, task, result, out_dir)
     if metrics["diverged"]:
         title += f" -- diverged at step {metrics['diverged_step']}"
@@ -255,6 +267,6 @@ def plot(spec: Experiment, result: RunResult, out_dir) -> None:
     plots.plot_recurrent_spectra(result.tables["spectrum"], out_dir / "spectrum.png",
                                  f"{title}: recurrent eigenvalues before and after training")
     plots.plot_gradients(result.tables["gradients"], out_dir / "gradients.png",
-                         f"{title}: gradient norms across a {config.gradient_window}-step "
-                         f"probe window",
+                         f"{title}: gradient norms across a "
+                         f"{task.episode_length or config.gradient_window}-step probe window",
                          bptt=config.bptt)

@@ -15,6 +15,7 @@ from rnnlab import plots
 from rnnlab.analyses.scoring import PROBABILITY_FLOOR, readout_cross_entropy, theory_metrics
 from rnnlab.experiments.outputs import RunResult, plot_series, series_table, spectrum_rows
 from rnnlab.experiments.spec import Experiment
+from rnnlab.models import choices
 from rnnlab.resources import FLOAT, Need
 from rnnlab.tasks.base import SeriesData
 from rnnlab.validation import require
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 def check(spec: Experiment) -> None:
     """Rules relating an ESN to a task (the ESN has no training loop: ``train.*`` is unused)."""
     model, task = spec.model, spec.task
+    require(not task.episode_length,
+            f"model={model.name} cannot run task={task.name}: it is made of separate sequences, "
+            f"and the ESN reads one continuous series; allowed {choices('recurrent')}")
     require(model.washout < task.train_length,
             f"model.washout={model.washout} is out of range: allowed < {task.train_length} "
             f"(the task's training steps)")

@@ -2,8 +2,9 @@
 
 - ``reservoir``: :class:`ESN` (esn.py), a fixed random reservoir and a ridge readout; the state
   update is the one kernel in reservoir.py, which advances K reservoirs at once (a sweep).
-- ``recurrent``: :class:`RNN` (rnn.py) and :class:`LSTM` (lstm.py), each its forward and
-  backward pass side by side, sharing the initialisation, readout and loss (recurrent.py).
+- ``recurrent``: :class:`RNN` (rnn.py), :class:`LSTM` (lstm.py) and :class:`GRU` (gru.py), each
+  its forward and backward pass side by side, sharing the initialisation, readout and loss
+  (recurrent.py).
 
 Every model: ``predict`` is the teacher-forced (or input-driven) output, ``generate`` the free
 run, ``recurrent_blocks()`` its recurrent matrices. Listed by the name used on the command line
@@ -11,12 +12,13 @@ run, ``recurrent_blocks()`` its recurrent matrices. Listed by the name used on t
 """
 
 from rnnlab.models.esn import ESN
+from rnnlab.models.gru import GRU
 from rnnlab.models.lstm import LSTM
 from rnnlab.models.rnn import RNN
 
-MODELS = {cls.name: cls for cls in (ESN, RNN, LSTM)}
+MODELS = {cls.name: cls for cls in (ESN, RNN, LSTM, GRU)}
 
 
 def choices(family: str) -> str:
-    """The command-line choices of one family, e.g. "model=rnn, model=lstm"."""
+    """The command-line choices of one family, e.g. "model=rnn, model=lstm, model=gru"."""
     return ", ".join(f"model={name}" for name, cls in MODELS.items() if cls.family == family)

@@ -156,7 +156,8 @@ class Recurrent:
         return x
 
     def _check_targets(self, y, x: np.ndarray) -> np.ndarray:
-        """y as an array: (T, B) integer class indices in [0, O), or finite (T, B, O) floats."""
+        """y as an array: (T, B) integer class indices in [0, O) (or -1: not scored), or
+        (T, B, O) floats, finite or NaN (not scored)."""
         T, B, O = x.shape[0], x.shape[1], self.output_size
         y = np.asarray(y)
         allowed = f"allowed ({T}, {B}) class indices or ({T}, {B}, {O}) floats, matching x"
@@ -164,14 +165,16 @@ class Recurrent:
             if y.shape != (T, B):
                 raise ValueError(f"y has shape {y.shape} (integers): {allowed}")
             low, high = y.min(), y.max()
-            if low < 0 or high >= O:
+            if low < losses.UNSCORED_CLASS or high >= O:
                 raise ValueError(f"y holds class index {low if low < 0 else high}: "
-                                 f"allowed 0..{O - 1} (output_size={O})")
+                                 f"allowed 0..{O - 1} (output_size={O}), or "
+                                 f"{losses.UNSCORED_CLASS} for a step that is not scored")
         elif y.dtype.kind in "fb":
             if y.shape != (T, B, O):
                 raise ValueError(f"y has shape {y.shape} ({y.dtype}): {allowed}")
-            if not np.isfinite(y).all():
-                raise ValueError("y contains NaN or infinite values: allowed finite values")
+            if np.isinf(y).any():
+                raise ValueError("y contains infinite values: allowed finite values, or NaN "
+                                 "for a step that is not scored")
         else:
             raise ValueError(f"y has dtype {y.dtype}: {allowed}")
         return y
@@ -270,16 +273,18 @@ class Recurrent:
     def hidden_gradients(self, x, y, h0=None) -> tuple[np.ndarray, np.ndarray]:
         """dL/dh_t and dL_T/dh_t, each (T, B, H), for every sequence's own loss.
 
-        L is the sequence's mean loss over its T steps and L_T its last step's loss alone; so the
-        values do not depend on the batch size B (the batch-mean loss's gradients times B).
+        L is the sequence's mean loss over its (scored) steps and L_T its last step's loss alone;
+        so the values do not depend on the batch size B.
         """
         x, y, h0 = self._check_window(x, y, h0)
         hidden, _, cache = self.forward(x, self._state_or_zero(h0, x.shape[1]))
-        _, d_outputs = losses.loss_for(y)(self.readout(hidden), y)
-        d_outputs = d_outputs * x.shape[1]
-        _, dh_all = self.backward(cache, d_outputs @ self.params["W_hy"])
-        last_only = np.zeros_like(d_outputs)
-        last_only[-1] = d_outputs[-1] * x.shape[0]   # undo the mean over T for the last step alone
+        _, d_sum = losses.loss_for(y)(self.readout(hidden), y, "sum")   # each term's gradient
+        scored = (y != losses.UNSCORED_CLASS) if y.ndim == 2 else ~np.isnan(y).any(axis=2)
+        counts = np.maximum(scored.sum(axis=0), 1).astype(d_sum.dtype)   # scored steps per sequence
+        d_all = d_sum / counts[None, :, None]                              # each sequence's mean
+        _, dh_all = self.backward(cache, d_all @ self.params["W_hy"])
+        last_only = np.zeros_like(d_sum)
+        last_only[-1] = d_sum[-1]
         _, dh_last = self.backward(cache, last_only @ self.params["W_hy"])
         return dh_all, dh_last
 

@@ -6,16 +6,21 @@ here by the name used on the command line (``task=NAME``); adding one is a new m
 entry in ``TASKS``.
 """
 
+from rnnlab.tasks.adding import AddingTask
 from rnnlab.tasks.base import SeriesData, Task, nrmse
+from rnnlab.tasks.binary_addition import BinaryAdditionTask
 from rnnlab.tasks.chars import CharsTask
+from rnnlab.tasks.copy import CopyTask
 from rnnlab.tasks.echo import EchoTask
 from rnnlab.tasks.mackey_glass import MackeyGlassTask
+from rnnlab.tasks.sequences import SequenceTask
 from rnnlab.tasks.sine import SineTask
 
-TASKS = {cls.name: cls for cls in (SineTask, MackeyGlassTask, EchoTask, CharsTask)}
+TASKS = {cls.name: cls for cls in (SineTask, MackeyGlassTask, EchoTask, CharsTask, AddingTask,
+                                   CopyTask, BinaryAdditionTask)}
 
 __all__ = ["SeriesData", "Task", "nrmse", "SineTask", "MackeyGlassTask", "EchoTask", "CharsTask",
-           "TASKS", "choices"]
+           "SequenceTask", "AddingTask", "CopyTask", "BinaryAdditionTask", "TASKS", "choices"]
 
 
 def choices(classification: bool) -> str:
