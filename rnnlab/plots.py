@@ -99,10 +99,13 @@ def plot_loss(history: pd.DataFrame, levels: dict[str, float], path: Path, title
 
 
 def plot_gradients(gradients: pd.DataFrame, path: Path, title: str, bptt: int | None = None) -> Path:
-    """Norm of dL/dh_t (left) and of the last step's dL_T/dh_t (right) against the lag T-1-t,
-    log scale, one line per recorded training step; a vertical line where truncated BPTT stops."""
-    figure = Figure(figsize=(11, 4.5))
-    axes = figure.subplots(1, 2, sharex=True)
+    """Norm of dL/dh_t (left) and of the last step's dL_T/dh_t (middle) against the lag T-1-t,
+    log scale, one line per recorded training step, with a vertical line where truncated BPTT
+    stops; right, how that profile changes over training: log10 of ||dL_T/dh_t|| / ||dL_T/dh_T||
+    as a heatmap of lag x training step -- each step against its own lag 0, so the colours show
+    how far back the signal reaches, not how small the gradients were at initialisation."""
+    figure = Figure(figsize=(16, 4.5), layout="constrained")
+    axes = figure.subplots(1, 3)
     steps = sorted(gradients["step"].unique())
     colours = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(steps)))
     for step, colour in zip(steps, colours):
@@ -113,14 +116,27 @@ def plot_gradients(gradients: pd.DataFrame, path: Path, title: str, bptt: int | 
     axes[0].set_ylabel("mean over sequences of ||dL/dh_t||")
     axes[1].set_ylabel("mean over sequences of ||dL_T/dh_t||")
     for axis, what in zip(axes, ["loss over the whole window", "last step's loss only"]):
-        if bptt is not None and bptt <= gradients["lag"].max():
+        if bptt is not None and 0 < bptt <= gradients["lag"].max():
             axis.axvline(bptt - 0.5, color="tab:red", ls=":", lw=1,
                          label=f"training window edge (bptt = {bptt})")
         axis.set_yscale("log")
         axis.set_xlabel("lag T-1-t (steps back from the end of the window)")
         axis.set_title(what, fontsize="medium")
-    axes[1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small",
-                   title="training step")
+    axes[1].legend(fontsize="small", title="training step")
+    table = gradients.pivot_table(index="step", columns="lag", values="last_step_grad_norm")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.log10(table.to_numpy(float) / table[[0]].to_numpy(float))
+    relative[~np.isfinite(relative)] = np.nan
+    image = axes[2].imshow(relative, origin="lower", aspect="auto", cmap="magma",
+                           vmin=max(-8.0, np.nanmin(relative)) if np.isfinite(relative).any()
+                           else None, vmax=0.0,
+                           extent=(table.columns.min() - 0.5, table.columns.max() + 0.5,
+                                   -0.5, len(table.index) - 0.5))
+    axes[2].set_yticks(range(len(table.index)), [str(step) for step in table.index])
+    axes[2].set_xlabel("lag T-1-t")
+    axes[2].set_ylabel("training step")
+    axes[2].set_title("last step's gradient relative to lag 0 (log10)", fontsize="medium")
+    figure.colorbar(image, ax=axes[2], label="log10 ||dL_T/dh_t|| / ||dL_T/dh_T||")
     figure.suptitle(title)
     return save(figure, path)
 

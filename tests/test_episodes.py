@@ -115,3 +115,19 @@ def test_training_on_sequences_learns_and_refuses_a_batch_larger_than_the_data()
     with pytest.raises(ConfigError, match=r"^train.batch_size=500 is out of range: allowed "
                                           r"<= 200 \(the task's training sequences\)$"):
         train(model, stream, TrainConfig(bptt=0, batch_size=500), test)
+
+
+@pytest.mark.parametrize("experiment, task, swept", [
+    ("long_range", "adding", "task.length"), ("long_range_copy", "copy", "task.delay"),
+    ("binary_addition", "binary_addition", "task.bits")])
+def test_the_long_range_presets_give_every_model_the_same_settings(compose, experiment, task,
+                                                                    swept):
+    from rnnlab.app.schema import objects_from_config
+    settings = []
+    for model in ("rnn", "lstm", "gru"):
+        objects = objects_from_config(compose(f"experiment={experiment}", f"model={model}"))
+        assert (objects["model"].name, objects["task"].name) == (model, task)
+        shared = objects["model"]
+        settings.append((shared.hidden_size, shared.init, shared.init_scale, objects["train"]))
+    assert settings[0] == settings[1] == settings[2]
+    assert settings[0][3].bptt == 0 and settings[0][3].optimiser == "adam"
