@@ -215,13 +215,25 @@ def draw_theory_levels(axis, runs: pd.DataFrame) -> None:
 
 
 def plot_per_run(table: pd.DataFrame, curve, path: Path, title: str, labels: tuple[str, str],
-                 log_scale: bool = False, runs: pd.DataFrame | None = None) -> Path:
-    """One line per run: ``curve(rows) -> (x, y)`` on each run's rows of a long table."""
+                 log_scale: bool = False, runs: pd.DataFrame | None = None,
+                 colour_by: pd.Series | None = None) -> Path:
+    """One line per run: ``curve(rows) -> (x, y)`` on each run's rows of a long table, with the
+    theory levels of ``runs``; ``colour_by`` (a key's value per run_dir, e.g. the model): one
+    colour per value."""
     figure = Figure(figsize=(9, 4.5), layout="constrained")
     axis = figure.subplots()
     colours = matplotlib.colormaps["tab10"]
+    order = [] if colour_by is None else list(dict.fromkeys(colour_by))
     for i, (run, rows) in enumerate(table.groupby("run_dir", sort=False)):
-        axis.plot(*curve(rows), lw=1, color=colours(i % 10), label=run)
+        if colour_by is not None:
+            value = colour_by.get(run)
+            index = order.index(value) if value in order else len(order)
+            label = f"{colour_by.name}={value}"
+            seen = label in axis.get_legend_handles_labels()[1]
+            axis.plot(*curve(rows), lw=1, color=colours(index % 10), alpha=0.8,
+                      label=None if seen else label)
+        else:
+            axis.plot(*curve(rows), lw=1, color=colours(i % 10), label=run)
     if runs is not None:
         draw_theory_levels(axis, runs)
     if log_scale:
@@ -229,9 +241,9 @@ def plot_per_run(table: pd.DataFrame, curve, path: Path, title: str, labels: tup
     axis.set_xlabel(labels[0])
     axis.set_ylabel(labels[1])
     axis.set_title(title)
-    if table["run_dir"].nunique() <= 20:
+    if colour_by is not None or table["run_dir"].nunique() <= 20:
         axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small",
-                    title="run")
+                    title="run" if colour_by is None else colour_by.name)
     return save(figure, path)
 
 
@@ -260,16 +272,18 @@ def make_plots(collected, out_dir: Path) -> list[tuple[str, Path]]:
         if len(numeric) == 2:
             plots.append((f"{metric} over {numeric[0]} x {numeric[1]}",
                           plot_heatmap(done, metric, numeric, out_dir / "heatmap.png")))
+    colour_by = done.set_index("run_dir")["model"] if "model" in varied else None
     if len(collected.training):
         plots.append(("test loss during training", plot_per_run(
             collected.training, lambda rows: (rows["step"], rows["test_loss"]),
             out_dir / "training.png", "test loss during training (dashed: theoretical levels)",
-            ("training step", "test loss"), runs=done)))
+            ("training step", "test loss"), runs=done, colour_by=colour_by)))
     if len(collected.gradients):
         plots.append(("gradient norm against lag", plot_per_run(
             collected.gradients, last_step_norms, out_dir / "gradients.png",
             "gradient norm against lag at the end of training",
-            ("lag T-1-t", "||dL_T/dh_t||, mean over sequences"), log_scale=True)))
+            ("lag T-1-t", "||dL_T/dh_t||, mean over sequences"), log_scale=True,
+            colour_by=colour_by)))
     return plots
 
 
