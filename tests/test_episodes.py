@@ -131,3 +131,18 @@ def test_the_long_range_presets_give_every_model_the_same_settings(compose, expe
         settings.append((shared.hidden_size, shared.init, shared.init_scale, objects["train"]))
     assert settings[0] == settings[1] == settings[2]
     assert settings[0][3].bptt == 0 and settings[0][3].optimiser == "adam"
+
+
+@pytest.mark.parametrize("model", [RNN, LSTM, GRU])
+def test_every_architecture_learns_binary_addition_exactly(model):
+    """The lecture toy: one bit of carry. 1000 updates of 20 sums of 6-bit numbers; every bit
+    of every one of 200 test sums is right."""
+    from rnnlab import BinaryAdditionTask
+    from rnnlab.experiments import run_experiment
+    task = BinaryAdditionTask(bits=6, sequences=1000, test_sequences=200)
+    config = TrainConfig(steps=1000, bptt=0, batch_size=20, learning_rate=0.01, clip="norm",
+                         clip_threshold=1.0, gradient_records=2)
+    metrics = run_experiment(model(hidden_size=16, init_scale=0.1), task, seed=0,
+                             train=config).metrics
+    assert metrics["test_bit_accuracy"] == metrics["test_sum_accuracy"] == 1.0
+    assert metrics["test_cross_entropy"] < 0.02 < metrics["theory_memoryless"]
