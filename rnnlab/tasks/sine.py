@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import scipy.signal
 
 from rnnlab.tasks.base import SeriesData, Task, nrmse, split_rules
 from rnnlab.validation import Range, at_least, positive, require
@@ -111,6 +110,7 @@ class SineTask(Task):
         centred = piece - piece.mean()
         if not np.all(np.isfinite(centred)) or np.std(centred) == 0:
             return np.inf, 1.0
+        import scipy.signal   # here, not at the top: importing it takes ~1 s of every start
         phase = np.unwrap(np.angle(scipy.signal.hilbert(centred)))
         edge = max(1, len(piece) // 10)  # the Hilbert transform is poor near the ends
         steps = np.arange(len(piece))[edge:-edge]
