@@ -181,5 +181,6 @@ class GRU(Recurrent):
         grads = {"W_x": d_W_b[:, :, :-1].reshape(3 * H, -1),
                  "W_h": np.concatenate([d_W_rz.reshape(2 * H, H), d_W_n]),
                  "b": d_b.reshape(3 * H),
-                 "b_h": np.concatenate([d_b[:2].reshape(2 * H), dq_T.sum(axis=1)])}
+                 "b_h": np.concatenate([d_b[:2].reshape(2 * H), dq_T.sum(axis=1)]),
+                 "h0": carry.sum(axis=0)}           # dL/dh_{-1}, summed over the sequences
         return grads, dh

@@ -45,6 +45,7 @@ class LSTM(Recurrent):
     name: ClassVar[str] = "lstm"
     rules: ClassVar[dict] = {**Recurrent.rules, "forget_bias": Range()}
     recurrent_labels: ClassVar[tuple] = ("W_hi", "W_hf", "W_ho", "W_hg")
+    initial_state_names: ClassVar[tuple] = ("h0", "c0")
     _input_weight: ClassVar[str] = "W_x"
 
     def _input_params(self, input_size: int, rng: np.random.Generator) -> dict:
@@ -147,5 +148,6 @@ class LSTM(Recurrent):
         d_W_h += dz_T[:, :, :B] @ np.asarray(h0, dtype=hidden.dtype)       # ... and h0 at t = 0
         grads = {"W_x": d_W_b[:, :, :-1].reshape(4 * H, -1),
                  "W_h": d_W_h.reshape(4 * H, H),
-                 "b": d_W_b[:, :, -1].reshape(4 * H)}
+                 "b": d_W_b[:, :, -1].reshape(4 * H),
+                 "h0": dh_carry.sum(axis=0), "c0": dc_carry.sum(axis=0)}   # dL/d(h, c)_{-1}
         return grads, dh

@@ -47,10 +47,13 @@ class Recurrent:
     init_scale: float = 0.01            # std of every non-recurrent weight (and of W_hh if "normal")
     spectral_radius: Optional[float] = None  # if set, rescale the recurrent matrix to this rho
     dtype: str = "float64"              # "float64" or "float32"
+    learn_initial_state: bool = False   # the state a sequence starts from (else zeros) becomes
+                                        # parameters h0 (LSTM: h0, c0), learned like the weights
     seed: int | np.random.Generator | None = None
 
     name: ClassVar[str] = ""
     family: ClassVar[str] = "recurrent"
+    initial_state_names: ClassVar[tuple] = ("h0",)   # the parts of the state (LSTM: h0, c0)
     rules: ClassVar[dict] = {
         "hidden_size": at_least(1),
         "init": OneOf(INITS),
@@ -88,6 +91,8 @@ class Recurrent:
             params[name][block] = self._recurrent_matrix(rng)
         params["W_hy"] = scale * rng.standard_normal((output_size, H))
         params["b_y"] = np.zeros(output_size)
+        if self.learn_initial_state:       # starts at zero: the same model as without, at first
+            params.update({name: np.zeros(H) for name in self.initial_state_names})
         self.params = {name: value.astype(self.float_type) for name, value in params.items()}
         return self
 
@@ -259,6 +264,9 @@ class Recurrent:
         outputs = self.readout(hidden)
         loss, d_outputs = losses.loss_for(y)(outputs, y, reduction)
         grads, dh = self._backward_through_readout(cache, hidden, d_outputs)
+        if self.learn_initial_state and h0 is not None:   # a carried state: the learned one
+            for name in self.initial_state_names:         # was not used
+                grads[name] = np.zeros_like(grads[name])
         return loss, grads, {"state": final_state, "dh": dh, "outputs": outputs}
 
     def _backward_through_readout(self, cache, hidden, d_outputs):
@@ -294,4 +302,12 @@ class Recurrent:
         return x, self._check_targets(y, x), self._check_state(h0, x.shape[1], "h0")
 
     def _state_or_zero(self, state, batch: int):
-        return self.zero_state(batch) if state is None else state
+        """``state``, or where it is None the state a sequence starts from: zeros, or the learned
+        initial state (model.learn_initial_state) for each of the B sequences."""
+        if state is not None:
+            return state
+        if not self.learn_initial_state:
+            return self.zero_state(batch)
+        parts = [np.repeat(self.params[name][None, :], batch, axis=0)
+                 for name in self.initial_state_names]
+        return parts[0] if len(parts) == 1 else tuple(parts)

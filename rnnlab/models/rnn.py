@@ -93,5 +93,6 @@ class RNN(Recurrent):
         delta_T = delta.reshape(T * B, H).T        # (H, T B)
         d_W_hh = delta_T[:, B:] @ hidden[:-1].reshape((T - 1) * B, H)     # h_{t-1} for t >= 1 ...
         d_W_hh += delta_T[:, :B] @ np.asarray(h0, dtype=hidden.dtype)    # ... and h0 at t = 0
-        grads = {"W_xh": delta_T @ x.reshape(T * B, -1), "W_hh": d_W_hh, "b_h": delta_T.sum(axis=1)}
+        grads = {"W_xh": delta_T @ x.reshape(T * B, -1), "W_hh": d_W_hh, "b_h": delta_T.sum(axis=1),
+                 "h0": carry.sum(axis=0)}           # dL/dh_{-1}, summed over the sequences
         return grads, dh
