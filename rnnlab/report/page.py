@@ -29,13 +29,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
 import yaml
-from matplotlib.figure import Figure
 
-from rnnlab.plots import save
+from rnnlab.plots import Figure, colormap, save
 from rnnlab.report.runs import (Collected, CorruptFile, ReportError, read_json, read_yaml,
                                 summarise, write_report_tables)
 from rnnlab.tables import atomic_path
@@ -222,7 +220,7 @@ def plot_per_run(table: pd.DataFrame, curve, path: Path, title: str, labels: tup
     colour per value."""
     figure = Figure(figsize=(9, 4.5), layout="constrained")
     axis = figure.subplots()
-    colours = matplotlib.colormaps["tab10"]
+    colours = colormap("tab10")
     order = [] if colour_by is None else list(dict.fromkeys(colour_by))
     for i, (run, rows) in enumerate(table.groupby("run_dir", sort=False)):
         if colour_by is not None:
