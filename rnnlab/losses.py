@@ -34,17 +34,17 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray,
     for the mean, p - onehot(target) for the sum.
     """
     log_p = log_softmax(logits)
-    scored = None if targets.size == 0 or targets.min() >= 0 else targets != UNSCORED_CLASS
-    if scored is not None:
-        targets = np.where(scored, targets, 0)
+    counted = None if targets.size == 0 or targets.min() >= 0 else scored(targets)
+    if counted is not None:
+        targets = np.where(counted, targets, 0)
     picked = np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]   # (T, B)
     d_logits = np.exp(log_p)
     np.put_along_axis(d_logits, targets[..., None],
                       np.take_along_axis(d_logits, targets[..., None], axis=-1) - 1.0, axis=-1)
-    if scored is not None:
-        picked = picked * scored
-        d_logits *= scored[..., None]
-    terms = picked.size if scored is None else int(scored.sum())
+    if counted is not None:
+        picked = picked * counted
+        d_logits *= counted[..., None]
+    terms = picked.size if counted is None else int(counted.sum())
     count = max(terms, 1) if reduction == "mean" else 1
     d_logits /= count
     return float(-picked.sum() / count), d_logits
@@ -55,7 +55,7 @@ def mean_squared_error(predictions: np.ndarray, targets: np.ndarray,
     """Mean (or sum) over (T, B, D) of (prediction - target)^2, and its gradient
     2 (prediction - target) / size (2 (prediction - target) for the sum)."""
     error = predictions - targets
-    unscored = np.isnan(targets)
+    unscored = ~scored(targets)
     if unscored.any():
         error = np.where(unscored, 0.0, error)
     terms = error.size - int(unscored.sum())
@@ -68,10 +68,15 @@ def loss_for(targets: np.ndarray):
     return cross_entropy if np.issubdtype(np.asarray(targets).dtype, np.integer) else mean_squared_error
 
 
-def scored_terms(targets: np.ndarray) -> int:
-    """How many terms a loss over ``targets`` adds up: class targets other than UNSCORED_CLASS,
-    or value targets that are not NaN (at least 1)."""
+def scored(targets: np.ndarray) -> np.ndarray:
+    """Which terms a loss over ``targets`` counts (same shape): class targets other than
+    UNSCORED_CLASS, value targets that are not NaN."""
     targets = np.asarray(targets)
     if np.issubdtype(targets.dtype, np.integer):
-        return max(1, int(np.count_nonzero(targets != UNSCORED_CLASS)))
-    return max(1, int(np.count_nonzero(~np.isnan(targets))))
+        return targets != UNSCORED_CLASS
+    return ~np.isnan(targets)
+
+
+def scored_terms(targets: np.ndarray) -> int:
+    """How many terms a loss over ``targets`` adds up (at least 1)."""
+    return max(1, int(np.count_nonzero(scored(targets))))

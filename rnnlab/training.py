@@ -373,19 +373,19 @@ def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
     check_windows(config, stream.train_length, stream.episode_length)
     probes = (RecurrentSpectra(),) if probes is None else tuple(probes)
     optimiser = OPTIMISERS[config.optimiser](momentum=config.momentum)
-    result, loop = TrainingResult(), _Loop()
+    result, loop, windows = TrainingResult(), _Loop(), Windows(stream, config)
     if start is not None:
         _restore(start, model, optimiser, loop, result, probes, config)
     if start is None or start.record is None:
         if start is None:
-            loop.smooth_loss = _initial_smooth_loss(stream, config)
+            loop.smooth_loss = _initial_smooth_loss(stream, windows.length)
         result.history.append(_row(model, stream, test, probes, loop, math.nan, config))
         for probe in probes:
             probe.after_update(model, loop.step)
     with logging_redirect_tqdm(), tqdm(total=config.steps, initial=loop.step, desc=description,
                                        unit="step", disable=None, leave=False) as progress:
         _loop(model, stream, config, test, description, probes, result, progress, optimiser,
-              loop, checkpoint)
+              loop, windows, checkpoint)
     if result.diverged:
         for probe in probes:
             probe.on_divergence(model, result.diverged_step)
@@ -394,10 +394,10 @@ def train(model, stream: Stream, config: TrainConfig, test: tuple[int, int],
     return result
 
 
-def _initial_smooth_loss(stream: Stream, config: TrainConfig) -> float:
+def _initial_smooth_loss(stream: Stream, window_length: int) -> float:
     """min-char-rnn's start: the uniform loss of a window, T ln V (classification only)."""
     if np.issubdtype(stream.targets.dtype, np.integer):
-        return Windows(stream, config).length * math.log(stream.output_size)
+        return window_length * math.log(stream.output_size)
     return math.nan   # regression: the first window's loss starts it
 
 
@@ -486,9 +486,8 @@ def _divergence(loss: float, norm: float, first_loss: float, factor: float) -> s
 
 
 def _loop(model, stream, config, test, description, probes, result, progress, optimiser,
-          loop: _Loop, checkpoint) -> None:
+          loop: _Loop, windows: Windows, checkpoint) -> None:
     """The update loop of :func:`train` (fills ``result``, advances ``loop``)."""
-    windows = Windows(stream, config)
     for step in range(loop.step + 1, config.steps + 1):
         x, y, fresh = windows.at(step)
         if fresh:

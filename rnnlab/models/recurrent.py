@@ -287,8 +287,8 @@ class Recurrent:
         x, y, h0 = self._check_window(x, y, h0)
         hidden, _, cache = self.forward(x, self._state_or_zero(h0, x.shape[1]))
         _, d_sum = losses.loss_for(y)(self.readout(hidden), y, "sum")   # each term's gradient
-        scored = (y != losses.UNSCORED_CLASS) if y.ndim == 2 else ~np.isnan(y).any(axis=2)
-        counts = np.maximum(scored.sum(axis=0), 1).astype(d_sum.dtype)   # scored steps per sequence
+        steps = losses.scored(y) if y.ndim == 2 else losses.scored(y).any(axis=2)   # (T, B)
+        counts = np.maximum(steps.sum(axis=0), 1).astype(d_sum.dtype)   # scored steps per sequence
         d_all = d_sum / counts[None, :, None]                              # each sequence's mean
         _, dh_all = self.backward(cache, d_all @ self.params["W_hy"])
         last_only = np.zeros_like(d_sum)
