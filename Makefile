@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 	$(PY) -m rnnlab model=esn task=sine
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/esn_mackey_glass.py

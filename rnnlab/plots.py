@@ -1,5 +1,6 @@
 """Figures of a run. Uses matplotlib's object API (no pyplot state, no display needed)."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -114,9 +115,20 @@ def plot_gradients(gradients: pd.DataFrame, path: Path, title: str, bptt: int | 
     log scale, one line per recorded training step, with a vertical line where truncated BPTT
     stops; right, how that profile changes over training: log10 of ||dL_T/dh_t|| / ||dL_T/dh_T||
     as a heatmap of lag x training step -- each step against its own lag 0, so the colours show
-    how far back the signal reaches, not how small the gradients were at initialisation."""
-    figure = Figure(figsize=(16, 4.5), layout="constrained")
-    axes = figure.subplots(1, 3)
+    how far back the signal reaches, not how small the gradients were at initialisation. One row
+    of panels per layer of a stacked model (its ``layer`` column), the top layer first."""
+    layers = sorted(gradients["layer"].unique(), reverse=True) if "layer" in gradients else [None]
+    figure = Figure(figsize=(16, 4.5 * len(layers)), layout="constrained")
+    for axes, layer in zip(np.atleast_2d(figure.subplots(len(layers), 3)), layers):
+        rows = gradients if layer is None else gradients[gradients["layer"] == layer]
+        named = "" if len(layers) == 1 else f"layer {layer}: "
+        _gradient_panels(axes, rows, named, bptt)
+    figure.suptitle(title)
+    return save(figure, path)
+
+
+def _gradient_panels(axes, gradients: pd.DataFrame, named: str, bptt: int | None) -> None:
+    """One layer's three panels of :func:`plot_gradients`."""
     steps = sorted(gradients["step"].unique())
     colours = colormap("viridis")(np.linspace(0, 0.9, len(steps)))
     for step, colour in zip(steps, colours):
@@ -132,7 +144,7 @@ def plot_gradients(gradients: pd.DataFrame, path: Path, title: str, bptt: int | 
                          label=f"training window edge (bptt = {bptt})")
         axis.set_yscale("log")
         axis.set_xlabel("lag T-1-t (steps back from the end of the window)")
-        axis.set_title(what, fontsize="medium")
+        axis.set_title(named + what, fontsize="medium")
     axes[1].legend(fontsize="small", title="training step")
     table = gradients.pivot_table(index="step", columns="lag", values="last_step_grad_norm")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -146,19 +158,20 @@ def plot_gradients(gradients: pd.DataFrame, path: Path, title: str, bptt: int | 
     axes[2].set_yticks(range(len(table.index)), [str(step) for step in table.index])
     axes[2].set_xlabel("lag T-1-t")
     axes[2].set_ylabel("training step")
-    axes[2].set_title("last step's gradient relative to lag 0 (log10)", fontsize="medium")
-    figure.colorbar(image, ax=axes[2], label="log10 ||dL_T/dh_t|| / ||dL_T/dh_T||")
-    figure.suptitle(title)
-    return save(figure, path)
+    axes[2].set_title(named + "last step's gradient relative to lag 0 (log10)", fontsize="medium")
+    axes[2].figure.colorbar(image, ax=axes[2], label="log10 ||dL_T/dh_t|| / ||dL_T/dh_T||")
 
 
 def plot_recurrent_spectra(spectrum: pd.DataFrame, path: Path, title: str) -> Path:
     """Eigenvalues of each recurrent block before and after training, with the unit circle
-    (one panel per block, same scale: W_hh for the RNN; W_hi, W_hf, W_ho, W_hg for the LSTM)."""
+    (one panel per block, same scale: W_hh for the RNN; W_hi, W_hf, W_ho, W_hg for the LSTM; a row
+    per layer of a stacked model)."""
     blocks = list(dict.fromkeys(spectrum["block"]))
+    per_layer = sum(1 for block in blocks if not re.search(r"_l\d+$", block))   # layer 0's
+    rows = len(blocks) // per_layer                              # a row per layer when stacked
     limit = max(1.1, 1.1 * spectrum["modulus"].max())
-    figure = Figure(figsize=(3.6 * len(blocks) + 2.5, 4.2))
-    axes = np.atleast_1d(figure.subplots(1, len(blocks), sharex=True, sharey=True))
+    figure = Figure(figsize=(3.6 * per_layer + 2.5, 4.2 * rows))
+    axes = np.atleast_1d(figure.subplots(rows, per_layer, sharex=True, sharey=True)).ravel()
     angle = np.linspace(0, 2 * np.pi, 400)
     for axis, block in zip(axes, blocks):
         axis.plot(np.cos(angle), np.sin(angle), color="black", lw=1, label="unit circle")
@@ -174,8 +187,9 @@ def plot_recurrent_spectra(spectrum: pd.DataFrame, path: Path, title: str) -> Pa
         axis.set_xlabel("Re λ")
         axis.set_title(f"{block}: ρ {radius['before']:.3g} → {radius['after']:.3g}",
                        fontsize="medium")
-    axes[0].set_ylabel("Im λ")
-    axes[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    for axis in axes[::per_layer]:
+        axis.set_ylabel("Im λ")
+    axes[per_layer - 1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     figure.suptitle(title)
     return save(figure, path)
 
@@ -183,7 +197,10 @@ def plot_recurrent_spectra(spectrum: pd.DataFrame, path: Path, title: str) -> Pa
 def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, path: Path, title: str) -> Path:
     """Three panels: log10 ||dL_T/dh_{T-k}|| over lag k x rho (heatmap); the fitted per-step
     log-rate against ln(rho) with the identity line and Pascanu's bound; the norm against the
-    lag for a few rho."""
+    lag for a few rho. Of a stacked model, the top layer (the one the loss reads)."""
+    if "layer" in flow:
+        flow = flow[flow["layer"] == flow["layer"].max()]
+        rates = rates[rates["layer"] == rates["layer"].max()]
     radii = sorted(flow["spectral_radius"].unique())
     lags = sorted(flow["lag"].unique())
     grid = flow.pivot_table(index="spectral_radius", columns="lag", values="grad_norm")

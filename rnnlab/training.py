@@ -563,10 +563,10 @@ def _row(model, stream, test, probes, loop: _Loop, learning_rate: float,
 
 def gradient_rows(model, stream: Stream, test: tuple[int, int], window: int, step: int,
                   lanes: int = 32) -> list[dict]:
-    """Rows of gradients.csv at one training step: per position t of a probe window of T steps
-    (``lanes`` test windows, zero initial state), lag = T-1-t and the norms of dL/dh_t (L the
-    window's mean loss) and of dL_T/dh_t (the last step's loss alone), per sequence, averaged over
-    the lanes."""
+    """Rows of gradients.csv at one training step: per layer and position t of a probe window of
+    T steps (``lanes`` test windows, zero initial state), lag = T-1-t and the norms of dL/dh_t (L
+    the window's mean loss) and of dL_T/dh_t (the last step's loss alone), per sequence, averaged
+    over the lanes."""
     start, stop = test
     if stream.episode_length:          # whole test sequences: the lag runs over all L steps
         x, y = stream.episodes(start, stop, lanes)
@@ -577,7 +577,8 @@ def gradient_rows(model, stream: Stream, test: tuple[int, int], window: int, ste
         x, y, _ = stream.lanes(start, stop, lanes, window)
     with np.errstate(all="ignore"):
         dh_all, dh_last = model.hidden_gradients(stream.features(x, model.float_type), y)
-        norm_all = np.linalg.norm(dh_all, axis=2).mean(axis=1)    # (T,)
-        norm_last = np.linalg.norm(dh_last, axis=2).mean(axis=1)
-    return [{"step": step, "t": t, "lag": window - 1 - t, "grad_norm": float(norm_all[t]),
-             "last_step_grad_norm": float(norm_last[t])} for t in range(window)]
+        norm_all = np.linalg.norm(dh_all, axis=3).mean(axis=2)    # (L, T)
+        norm_last = np.linalg.norm(dh_last, axis=3).mean(axis=2)
+    return [{"step": step, "layer": layer, "t": t, "lag": window - 1 - t,
+             "grad_norm": float(norm_all[layer, t]), "last_step_grad_norm": float(norm_last[layer, t])}
+            for layer in range(len(norm_all)) for t in range(window)]

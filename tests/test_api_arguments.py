@@ -280,5 +280,7 @@ def test_esn_predict_and_generate_of_good_inputs_equal_the_values_recorded_befor
     model = ESN(units=20, seed=0, washout=10).fit(u[:200], y[:200])
     assert float(model.predict(u[200:], y[200:]).sum()) == pytest.approx(-18.86255238320267,
                                                                          rel=1e-12)
-    assert float(model.generate(u[200:220]).sum()) == pytest.approx(-8.483059223374347, rel=1e-12)
+    # the free run feeds each output back: rounding that differs between numpy builds (~1e-16)
+    # grows over its 20 steps to ~1e-12, so the recorded sum is held to 1e-9
+    assert float(model.generate(u[200:220]).sum()) == pytest.approx(-8.483059223374347, rel=1e-9)
     assert model.generate(u[200:210], steps=10).shape == (10, 1)

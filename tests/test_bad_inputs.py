@@ -1,12 +1,11 @@
 """Bad command lines, one family after another: each is refused with exit status 2 and one line
 on stderr naming the key, the value and what is allowed -- no traceback, nothing written.
 
-The cases run side by side (a process each) before the tests read their results.
+Each case is a process of its own (`make test` spreads them over the cores with pytest-xdist).
 """
 
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -126,23 +125,16 @@ def run(arguments, folder):
                           capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    """Every case in a folder of its own, holding the data files the cases name."""
-    folders = {}
-    for name in CASES:
-        folder = tmp_path_factory.mktemp("case")
-        (folder / "short.txt").write_text("xy" * 25)
-        (folder / "tiny.txt").write_text("the quick brown fox.")
-        (folder / "text.txt").write_text("abcdefghij" * 100)
-        (folder / "empty.txt").write_text("")
-        (folder / "binary.bin").write_bytes(b"\xff\xfe\x00bad")
-        (folder / "folder").mkdir()
-        (folder / "extra_conf").mkdir()
-        folders[name] = folder
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        done = {name: pool.submit(run, CASES[name][0], folders[name]) for name in CASES}
-    return {name: (future.result(), folders[name]) for name, future in done.items()}
+def case_folder(folder):
+    """A folder holding the data files the cases name."""
+    (folder / "short.txt").write_text("xy" * 25)
+    (folder / "tiny.txt").write_text("the quick brown fox.")
+    (folder / "text.txt").write_text("abcdefghij" * 100)
+    (folder / "empty.txt").write_text("")
+    (folder / "binary.bin").write_bytes(b"\xff\xfe\x00bad")
+    (folder / "folder").mkdir()
+    (folder / "extra_conf").mkdir()
+    return folder
 
 
 def test_there_are_enough_cases():
@@ -150,8 +142,9 @@ def test_there_are_enough_cases():
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_a_bad_command_line_is_one_line_exit_2_and_leaves_nothing(results, name):
-    result, folder = results[name]
+def test_a_bad_command_line_is_one_line_exit_2_and_leaves_nothing(tmp_path, name):
+    folder = case_folder(tmp_path)
+    result = run(CASES[name][0], folder)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rnnlab: error: ")

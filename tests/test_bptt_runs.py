@@ -32,7 +32,8 @@ def test_rnn_on_echo_from_the_cli_writes_every_table_and_plot(cli, tmp_path):
                                       "sigma_max"]
     assert training["step"].iloc[-1] == 1000
     gradients = pd.read_csv(run_dir / "gradients.csv")
-    assert list(gradients.columns) == ["step", "t", "lag", "grad_norm", "last_step_grad_norm"]
+    assert list(gradients.columns) == ["step", "layer", "t", "lag", "grad_norm",
+                                       "last_step_grad_norm"]
     assert sorted(gradients["step"].unique()) == [0, 250, 500, 750, 1000]
     assert (gradients["lag"] == 49 - gradients["t"]).all()
     spectrum = pd.read_csv(run_dir / "spectrum.csv")

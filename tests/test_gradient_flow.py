@@ -32,7 +32,7 @@ def test_jacobian_norm_of_a_linear_rnn_is_the_norm_of_the_matrix_power():
     norms = jacobian_norms(model, x, model.zero_state(2))
     W = model.params["W_hh"]
     expected = [np.linalg.norm(np.linalg.matrix_power(W, 14 - t), 2) for t in range(15)]
-    np.testing.assert_allclose(norms, expected, rtol=1e-10)
+    np.testing.assert_allclose(norms[0], expected, rtol=1e-10)
 
 
 def test_tanh_rate_never_exceeds_ln_sigma_max():
@@ -72,7 +72,7 @@ def test_toy_preset_relu_rate_is_ln_rho_plus_a_constant_and_vanishes_below_one(c
     assert (rates.loc[rates["spectral_radius"] <= 1.0, "fitted_rate"] < 0).all()
     assert rates.loc[rates["spectral_radius"] == 3.0, "fitted_rate"].item() > 0
     flow = pd.read_csv(tmp_path / "run/gradient_flow.csv")
-    assert list(flow.columns) == ["spectral_radius", "when", "model", "lag", "grad_norm",
+    assert list(flow.columns) == ["spectral_radius", "when", "model", "layer", "lag", "grad_norm",
                                   "jacobian_norm"]
     assert len(flow) == 50 * len(rates)
     assert (tmp_path / "run/gradient_flow.png").exists()

@@ -32,6 +32,7 @@ import pandas as pd
 
 from rnnlab import losses, spectral
 from rnnlab.analyses.scoring import first_zero_crossing
+from rnnlab.models.recurrent import state_from_parts, state_parts
 from rnnlab.training import Stream, TrainConfig, train
 from rnnlab.validation import at_least, check_list, check_ranges, positive, require
 
@@ -74,20 +75,19 @@ def initial_state(model, batch: int, rng: np.random.Generator | None):
     state = model.zero_state(batch)
     if rng is None:
         return state
-    if isinstance(state, tuple):
-        return tuple(rng.standard_normal(s.shape).astype(s.dtype) for s in state)
-    return rng.standard_normal(state.shape).astype(state.dtype)
+    return state_from_parts([rng.standard_normal(part.shape).astype(part.dtype)
+                             for part in state_parts(state)])
 
 
 def _replicate(state, copies: int, index: int):
-    if isinstance(state, tuple):
-        return tuple(np.repeat(s[index:index + 1], copies, axis=0) for s in state)
-    return np.repeat(state[index:index + 1], copies, axis=0)
+    return state_from_parts([np.repeat(part[index:index + 1], copies, axis=0)
+                             for part in state_parts(state)])
 
 
 def last_step_gradients(model, x: np.ndarray, y, state, rng: np.random.Generator | None):
-    """dL_T/dh_t for every t, (T, B, H). Without targets (y None) the backward pass starts from
-    a random N(0, I) vector at h_T (the lecture notes' toy) instead of a loss."""
+    """dL_T/dh_t for every layer and every t, (L, T, B, H). Without targets (y None) the backward
+    pass starts from a random N(0, I) vector at the top layer's h_T (the lecture notes' toy)
+    instead of a loss."""
     hidden, _, cache = model.forward(x, state)
     d_hidden = np.zeros_like(hidden)
     if y is None:
@@ -99,7 +99,8 @@ def last_step_gradients(model, x: np.ndarray, y, state, rng: np.random.Generator
 
 
 def jacobian_norms(model, x: np.ndarray, state, sequences: int = JACOBIAN_SEQUENCES) -> np.ndarray:
-    """Spectral norms of dh_T/dh_t for every t, (T,), averaged over the first ``sequences``."""
+    """Spectral norms of dh_T/dh_t for every layer's h_t and every t, (L, T), h_T the top
+    layer's last state, averaged over the first ``sequences``."""
     H = model.hidden_size
     norms = []
     for index in range(min(sequences, x.shape[1])):
@@ -107,8 +108,8 @@ def jacobian_norms(model, x: np.ndarray, state, sequences: int = JACOBIAN_SEQUEN
         hidden, _, cache = model.forward(replicated, _replicate(state, H, index))
         d_hidden = np.zeros_like(hidden)
         d_hidden[-1] = np.eye(H, dtype=hidden.dtype)      # row i starts from e_i at h_T
-        rows = model.backward(cache, d_hidden)[1]         # rows[t][i] = d h_T[i] / d h_t
-        norms.append(np.linalg.norm(rows.astype(np.float64), ord=2, axis=(1, 2)))
+        rows = model.backward(cache, d_hidden)[1]         # rows[l, t][i] = d h_T[i] / d h^l_t
+        norms.append(np.linalg.norm(rows.astype(np.float64), ord=2, axis=(2, 3)))
     return np.mean(norms, axis=0)
 
 
@@ -129,7 +130,7 @@ def spectral_summary(model) -> tuple[float, float]:
 
 def measure_flow(model, x: np.ndarray, y, lag_range: tuple[int, int], seeds,
                  random_state: bool = False, jacobians: bool = True) -> tuple[list[dict], dict]:
-    """gradient_flow.csv rows and the rates.csv row of one built model.
+    """gradient_flow.csv rows and the rates.csv rows (one per layer) of one built model.
 
     x (T, B, D) input windows; y (T, B) or (T, B, O) targets, or None to start the backward pass
     from a random gradient; seeds: two SeedSequences (initial state, random gradient), reused so
@@ -140,22 +141,25 @@ def measure_flow(model, x: np.ndarray, y, lag_range: tuple[int, int], seeds,
     state_seed, gradient_seed = seeds
     x = x.astype(model.float_type)
     state = initial_state(model, B, np.random.default_rng(state_seed) if random_state else None)
+    L = model.num_layers
     with np.errstate(all="ignore"):
         dh = last_step_gradients(model, x, y, state, np.random.default_rng(gradient_seed))
-        grad_norm = np.linalg.norm(dh.astype(np.float64), axis=2).mean(axis=1)   # (T,)
+        grad_norm = np.linalg.norm(dh.astype(np.float64), axis=3).mean(axis=2)   # (L, T)
         jacobian = (jacobian_norms(model, x, state)
                     if jacobians and model.hidden_size <= JACOBIAN_HIDDEN_LIMIT
-                    else np.full(T, np.nan))
+                    else np.full((L, T), np.nan))
     rho, sigma_max = spectral_summary(model)
     gamma = math.nan if model.derivative_bound is None else model.derivative_bound
-    flow = [{"model": model.name, "lag": int(lags[t]), "grad_norm": float(grad_norm[t]),
-             "jacobian_norm": float(jacobian[t])} for t in range(T)]
-    rates = {"model": model.name, "measured_spectral_radius": rho, "sigma_max": sigma_max,
-             "fitted_rate": fitted_rate(lags, grad_norm, *lag_range),
-             "fitted_jacobian_rate": fitted_rate(lags, jacobian, *lag_range),
-             "ln_rho": math.log(rho), "ln_sigma_max": math.log(sigma_max),
-             "pascanu_bound": math.log(gamma * sigma_max),
-             "fit_lag_min": lag_range[0], "fit_lag_max": lag_range[1]}
+    flow = [{"model": model.name, "layer": layer, "lag": int(lags[t]),
+             "grad_norm": float(grad_norm[layer, t]), "jacobian_norm": float(jacobian[layer, t])}
+            for layer in range(L) for t in range(T)]
+    rates = [{"model": model.name, "layer": layer,
+              "measured_spectral_radius": rho, "sigma_max": sigma_max,
+              "fitted_rate": fitted_rate(lags, grad_norm[layer], *lag_range),
+              "fitted_jacobian_rate": fitted_rate(lags, jacobian[layer], *lag_range),
+              "ln_rho": math.log(rho), "ln_sigma_max": math.log(sigma_max),
+              "pascanu_bound": math.log(gamma * sigma_max),
+              "fit_lag_min": lag_range[0], "fit_lag_max": lag_range[1]} for layer in range(L)]
     return flow, rates
 
 
@@ -173,9 +177,10 @@ def gradient_flow(model, spectral_radii, x: np.ndarray, y, lag_range: tuple[int,
     flow, rates = [], []
     for rho in spectral_radii:
         rescaled = rescale(model, rho).build(x.shape[2], output_size)
-        rows, rate = measure_flow(rescaled, x, y, lag_range, seeds, random_state, jacobians)
+        rows, layer_rates = measure_flow(rescaled, x, y, lag_range, seeds, random_state,
+                                         jacobians)
         flow += [{"spectral_radius": float(rho), **row} for row in rows]
-        rates.append({"spectral_radius": float(rho), **rate})
+        rates += [{"spectral_radius": float(rho), **rate} for rate in layer_rates]
     return flow, rates
 
 
@@ -184,15 +189,16 @@ def rescale(model, spectral_radius: float):
     return dataclasses.replace(model, spectral_radius=float(spectral_radius))
 
 
-FLOW_COLUMNS = ["spectral_radius", "when", "model", "lag", "grad_norm", "jacobian_norm"]
+FLOW_COLUMNS = ["spectral_radius", "when", "model", "layer", "lag", "grad_norm", "jacobian_norm"]
 
 
 def measure_gradient_flow(model, stream: Stream, test: tuple[int, int],
                           config: GradientFlowConfig, rng: np.random.Generator,
                           train_config: TrainConfig | None = None
                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The flow table (long: spectral_radius, when, model, lag, grad_norm, jacobian_norm) and
-    the rates table (one row per spectral radius and ``when``) of ``model`` on ``stream``.
+    """The flow table (long: spectral_radius, when, model, layer, lag, grad_norm,
+    jacobian_norm) and the rates table (one row per spectral radius, ``when`` and layer) of
+    ``model`` on ``stream``.
 
     ``when`` is "init"; with ``config.trained`` also "trained": the model built at each rho is
     first trained with ``train_config`` on the stream's training part (rates gain ``diverged``).
@@ -222,18 +228,20 @@ def measure_gradient_flow(model, stream: Stream, test: tuple[int, int],
             trained = rescale(model, rho).build(stream.input_size, stream.output_size)
             result = train(trained, stream, train_config or TrainConfig(), test,
                            f"{model.name} at rho = {rho:g}")
-            rows, rate = measure_flow(trained, x, y, config.lag_range, seeds, config.no_input)
+            rows, layer_rates = measure_flow(trained, x, y, config.lag_range, seeds,
+                                             config.no_input)
             flow += [{"spectral_radius": float(rho), **row, "when": "trained"} for row in rows]
-            rates.append({"spectral_radius": float(rho), **rate, "when": "trained",
-                          "diverged": result.diverged})
+            rates += [{"spectral_radius": float(rho), **rate, "when": "trained",
+                       "diverged": result.diverged} for rate in layer_rates]
     return pd.DataFrame(flow)[FLOW_COLUMNS], pd.DataFrame(rates)
 
 
 def summarise(rates: pd.DataFrame) -> dict:
-    """Headline numbers of the rates at initialisation: the spectral radius where the fitted
-    rate crosses zero (interpolated; NaN if it does not), the largest gap between the fitted
-    rate and ln rho, and between it and Pascanu's bound (NaN without a bound)."""
-    rates = rates[rates["when"] == "init"]
+    """Headline numbers of the rates at initialisation, of the top layer (the one the loss
+    reads): the spectral radius where the fitted rate crosses zero (interpolated; NaN if it does
+    not), the largest gap between the fitted rate and ln rho, and between it and Pascanu's bound
+    (NaN without a bound)."""
+    rates = rates[(rates["when"] == "init") & (rates["layer"] == rates["layer"].max())]
     rate = rates["fitted_rate"].to_numpy()
     return {"spectral_radii": len(rates),
             "spectral_radius_at_zero_rate": first_zero_crossing(rates["spectral_radius"], rate),

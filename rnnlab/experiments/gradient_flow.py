@@ -42,12 +42,13 @@ def memory_needs(spec: Experiment) -> list[Need]:
     """The input windows, and the Jacobian rows: each sequence replicated H times through the
     forward and backward pass (H <= 256)."""
     model, config = spec.model, spec.gradient_flow
-    H, gates = model.hidden_size, len(model.recurrent_labels)
+    H, gates, L = model.hidden_size, len(model.recurrent_labels), model.num_layers
     inputs = sum(spec.task.dimensions())
     T, B = config.window, config.sequences
-    jacobian = FLOAT * T * H * (inputs + 4 * (gates + 3) * H) if H <= JACOBIAN_HIDDEN_LIMIT else 0
+    per_sequence = inputs + 4 * (gates + 3) * H * L      # inputs; every layer's activations
+    jacobian = FLOAT * T * H * per_sequence if H <= JACOBIAN_HIDDEN_LIMIT else 0
     return [Need("model.hidden_size", H, f"the gradients and Jacobians of {B} windows of {T} steps",
-                 FLOAT * T * B * (inputs + 4 * (gates + 3) * H) + jacobian)]
+                 FLOAT * T * B * per_sequence + jacobian)]
 
 
 def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,

@@ -89,12 +89,12 @@ def memory_needs(spec: Experiment) -> list[Need]:
     as one-hot (or float) inputs with its outputs, and for regression the forward pass over the
     whole series (prediction, then the free run)."""
     model, task, config = spec.model, spec.task, spec.train
-    H, gates = model.hidden_size, len(model.recurrent_labels)
+    H, gates, L = model.hidden_size, len(model.recurrent_labels), model.num_layers
     inputs, outputs = task.dimensions()
     inputs += outputs if task.needs_feedback else 0
     train, test = task.split()
-    weights = 4 * FLOAT * (gates * H * (H + inputs + 1) + outputs * (H + 1))
-    window = 8 * FLOAT * config.bptt * config.batch_size * (gates + 3) * H
+    weights = 4 * FLOAT * (gates * H * (L * (H + 1) + (inputs + (L - 1) * H)) + outputs * (H + 1))
+    window = 8 * FLOAT * config.bptt * config.batch_size * (gates + 3) * H * L
     needs = [Need("model.hidden_size", H, "the weights, gradients, optimiser state and one "
                   "window's activations", weights + window),
              Need(f"task.{task.split_keys[1]}", getattr(task, task.split_keys[1]),
@@ -103,8 +103,8 @@ def memory_needs(spec: Experiment) -> list[Need]:
     if not task.is_classification and not task.episode_length:
         key = task.split_keys[0]
         needs.append(Need(f"task.{key}", getattr(task, key),
-                          f"the forward pass of {H} units over all {train + test} steps",
-                          FLOAT * (train + test) * (inputs + (gates + 3) * H)))
+                          f"the forward pass of {L} x {H} units over all {train + test} steps",
+                          FLOAT * (train + test) * (inputs + (gates + 3) * H * L)))
     return needs
 
 
@@ -254,7 +254,7 @@ def _predict_series(model, task, data: SeriesData, stream: Stream):
 
 def plot(spec: Experiment, result: RunResult, out_dir) -> None:
     model, task, config, metrics = spec.model, spec.task, spec.train, result.metrics
-    title = f"{model.name} on {task.name} (H = {model.hidden_size}, bptt = {config.bptt})"
+    title = f"{model.description} on {task.name} (H = {model.hidden_size}, bptt = {config.bptt})"
     levels = {key.removeprefix("theory_"): value for key, value in metrics.items()
               if key.startswith("theory_")}
     loss_name = "cross-entropy (nats per step)" if task.is_classification else "mean squared error"

@@ -38,7 +38,6 @@ from typing import ClassVar
 import numpy as np
 
 from rnnlab.models.recurrent import Recurrent
-from rnnlab.models.rnn import RNN
 from rnnlab.validation import OneOf
 
 RESETS = ("before", "after")
@@ -54,11 +53,12 @@ class GRU(Recurrent):
     name: ClassVar[str] = "gru"
     rules: ClassVar[dict] = {**Recurrent.rules, "reset": OneOf(RESETS)}
     recurrent_labels: ClassVar[tuple] = ("W_hr", "W_hz", "W_hn")
+    layer_parameters: ClassVar[tuple] = ("W_x", "W_h", "b", "b_h")
     _input_weight: ClassVar[str] = "W_x"
 
     @property
-    def description(self) -> str:
-        return f"{self.name} (reset {self.reset})"
+    def variant(self) -> str:
+        return f"reset {self.reset}"
 
     @property
     def derivative_bound(self) -> None:
@@ -75,19 +75,16 @@ class GRU(Recurrent):
         H = self.hidden_size
         return [("W_h", slice(k * H, (k + 1) * H)) for k in range(3)]
 
-    zero_state = RNN.zero_state         # the state is h (B, H), as the RNN's
-    _state_parts = RNN._state_parts
-
     def _blocks(self, weight: np.ndarray) -> np.ndarray:
         """A (3H, K) weight as its three blocks (3, H, K): [W_r, W_z, W_n]."""
         return weight.reshape(3, self.hidden_size, -1)
 
-    def forward(self, x: np.ndarray, h0: np.ndarray):
+    def _layer_forward(self, params: dict, x: np.ndarray, h0: np.ndarray):
         """x (T, B, D), h0 (B, H) -> hidden (T, B, H), final state h_T (B, H), cache."""
         T, B, D = x.shape
         H, dtype, after = self.hidden_size, self.float_type, self.reset == "after"
-        W_x, W_h = self.params["W_x"], self.params["W_h"]
-        b, b_h = self._blocks(self.params["b"]), self._blocks(self.params["b_h"])   # (3, H, 1)
+        W_x, W_h = params["W_x"], params["W_h"]
+        b, b_h = self._blocks(params["b"]), self._blocks(params["b_h"])   # (3, H, 1)
         # sigmoid(a) = (1 + tanh(a/2)) / 2: the r and z rows are halved (exact in binary floating
         # point) so that one tanh serves both gates
         half = np.array([0.5, 0.5, 1.0], dtype=dtype)[:, None, None]
@@ -128,12 +125,13 @@ class GRU(Recurrent):
             h = h_t
         return hidden, h.copy(), (x_1, h0, gates, q, m, hidden)
 
-    def backward(self, cache, d_hidden: np.ndarray):
-        """d_hidden (T, B, H): dL/dh_t from the readout -> grads of W_x, W_h, b, b_h; dL/dh_t."""
+    def _layer_backward(self, params: dict, cache, d_hidden: np.ndarray, input_gradient: bool):
+        """d_hidden (T, B, H): dL/dh_t from above -> grads of W_x, W_h, b, b_h (and h0);
+        dL/dh_t; dL/dx_t = sum_k W_xk^T da_k,t (T, B, D) if ``input_gradient``, else None."""
         x_1, h0, gates, q, m, hidden = cache
         T, B, H = hidden.shape
         after = m is None
-        W_h = self._blocks(self.params["W_h"])                   # (3, H, H): W_hr, W_hz, W_hn
+        W_h = self._blocks(params["W_h"])                        # (3, H, H): W_hr, W_hz, W_hn
         W_rz, W_n = W_h[:2], W_h[2]
         h0 = np.asarray(h0, dtype=hidden.dtype)
         dh = np.empty_like(hidden)                               # total dL/dh_t
@@ -183,4 +181,4 @@ class GRU(Recurrent):
                  "b": d_b.reshape(3 * H),
                  "b_h": np.concatenate([d_b[:2].reshape(2 * H), dq_T.sum(axis=1)]),
                  "h0": carry.sum(axis=0)}           # dL/dh_{-1}, summed over the sequences
-        return grads, dh
+        return grads, dh, self._input_gradient(params, da) if input_gradient else None

@@ -46,6 +46,7 @@ class LSTM(Recurrent):
     rules: ClassVar[dict] = {**Recurrent.rules, "forget_bias": Range()}
     recurrent_labels: ClassVar[tuple] = ("W_hi", "W_hf", "W_ho", "W_hg")
     initial_state_names: ClassVar[tuple] = ("h0", "c0")
+    layer_parameters: ClassVar[tuple] = ("W_x", "W_h", "b")
     _input_weight: ClassVar[str] = "W_x"
 
     def _input_params(self, input_size: int, rng: np.random.Generator) -> dict:
@@ -59,31 +60,15 @@ class LSTM(Recurrent):
         H = self.hidden_size
         return [("W_h", slice(k * H, (k + 1) * H)) for k in range(4)]
 
-    def zero_state(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
-        zeros = np.zeros((batch, self.hidden_size), dtype=self.float_type)
-        return zeros, zeros.copy()
-
-    def _state_parts(self, state, batch: int, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """The state, the pair (h, c) each (B, H), checked (see Recurrent._check_state)."""
-        if isinstance(state, (str, bytes)) or not hasattr(state, "__len__") or len(state) != 2:
-            given = (f"has shape {state.shape}" if isinstance(state, np.ndarray) else
-                     f"is a {type(state).__name__}"
-                     + (f" of length {len(state)}" if hasattr(state, "__len__") else ""))
-            H = self.hidden_size
-            raise ValueError(f"{name} {given}: allowed the pair (h, c), each ({batch}, {H}), "
-                             f"(B, H) with batch B={batch} and hidden_size={H}")
-        return tuple(self._state_array(part, batch, f"{name}[{k}] ({label})")
-                     for k, (part, label) in enumerate(zip(state, "hc")))
-
     def _blocks(self, weight: np.ndarray) -> np.ndarray:
         """A (4H, K) weight as its four gate blocks (4, H, K): [W_i, W_f, W_o, W_g]."""
         return weight.reshape(4, self.hidden_size, -1)
 
-    def forward(self, x: np.ndarray, state):
+    def _layer_forward(self, params: dict, x: np.ndarray, state):
         """x (T, B, D), state (h0, c0) -> hidden (T, B, H), final (h_T, c_T), cache."""
         T, B, D = x.shape
         H, dtype = self.hidden_size, self.float_type
-        W_x, W_h, b = self.params["W_x"], self.params["W_h"], self.params["b"]
+        W_x, W_h, b = params["W_x"], params["W_h"], params["b"]
         # sigmoid(z) = (1 + tanh(z/2)) / 2 (see sigmoid above): the i, f, o rows of the weights and
         # bias are halved here (exact in binary floating point), so one tanh serves all four gates
         half = np.array([0.5, 0.5, 0.5, 1.0], dtype=dtype)[:, None, None]
@@ -113,11 +98,12 @@ class LSTM(Recurrent):
             h = np.multiply(o, np.tanh(c, out=tanh_cells[t]), out=hidden[t])
         return hidden, (h.copy(), c.copy()), (x_1, state, gates, cells, tanh_cells, hidden)
 
-    def backward(self, cache, d_hidden: np.ndarray):
-        """d_hidden (T, B, H): dL/dh_t from the readout -> grads of W_x, W_h, b; dL/dh_t."""
+    def _layer_backward(self, params: dict, cache, d_hidden: np.ndarray, input_gradient: bool):
+        """d_hidden (T, B, H): dL/dh_t from above -> grads of W_x, W_h, b (and h0, c0); dL/dh_t;
+        dL/dx_t = sum_k W_xk^T dz_k,t (T, B, D) if ``input_gradient``, else None."""
         x_1, (h0, c0), gates, cells, tanh_cells, hidden = cache
         T, B, H = hidden.shape
-        W_h = self._blocks(self.params["W_h"])                   # (4, H, H): W_hk
+        W_h = self._blocks(params["W_h"])                        # (4, H, H): W_hk
         dh = np.empty_like(hidden)                               # total dL/dh_t
         dz = np.empty_like(gates)                                # dL/dz_t, gate-major (4, T, B, H)
         dh_carry = np.zeros((B, H), dtype=hidden.dtype)          # sum_k dz_k,t+1 W_hk
@@ -150,4 +136,4 @@ class LSTM(Recurrent):
                  "W_h": d_W_h.reshape(4 * H, H),
                  "b": d_W_b[:, :, -1].reshape(4 * H),
                  "h0": dh_carry.sum(axis=0), "c0": dc_carry.sum(axis=0)}   # dL/d(h, c)_{-1}
-        return grads, dh
+        return grads, dh, self._input_gradient(params, dz) if input_gradient else None

@@ -1,16 +1,27 @@
-"""What the RNN and the LSTM share: hyperparameters, initialisation, the linear readout, the loss.
+"""What the RNN, the LSTM and the GRU share: hyperparameters, initialisation, stacked layers,
+the linear readout, the loss.
 
-A subclass supplies the recurrent core, forward and backward side by side:
+A subclass supplies one layer's recurrent core, forward and backward side by side:
 
-    forward(x (T, B, D), state)      -> hidden (T, B, H), final state, cache
-    backward(cache, d_hidden (T, B, H)) -> grads of the core's parameters, dL/dh_t (T, B, H)
+    _layer_forward(params, x (T, B, D), state) -> hidden (T, B, H), final state, cache
+    _layer_backward(params, cache, d_hidden (T, B, H), input_gradient)
+        -> grads of the layer's parameters (and "h0"/"c0": dL/d state_{-1}), dL/dh_t (T, B, H),
+           dL/dx_t (T, B, D) if input_gradient else None
 
-where ``d_hidden`` is the gradient reaching h_t from the readout y_t = W_hy h_t + b_y alone, and
-the returned dL/dh_t is the total gradient with respect to h_t (readout plus all later steps).
+where ``d_hidden`` is the gradient reaching h_t from above alone (the readout y_t = W_hy h_t + b_y,
+or the next layer's input) and the returned dL/dh_t is the total gradient with respect to h_t
+(from above plus all later steps). ``params`` are the layer's parameters under their one-layer
+names. With ``num_layers`` = L > 1 the layers are stacked: layer l's hidden states are layer
+l+1's inputs, the readout reads the top layer, and the backward pass runs down the stack, each
+layer's dL/dx_t being the d_hidden of the layer below. Layer l > 0 names its parameters with the
+suffix ``_l<l>`` (W_hh_l1, h0_l1); layer 0 keeps the plain names.
 Everything here is exact, hand-written backpropagation through time; no autograd library.
 
-Arrays are time-major: inputs (T, B, D), hidden states (T, B, H), outputs (T, B, O). Targets are
-(T, B) class indices (loss: mean cross-entropy) or (T, B, O) floats (loss: mean squared error).
+Arrays are time-major: inputs (T, B, D), hidden states (T, B, H), outputs (T, B, O), and the
+gradients with respect to the hidden states of every layer (L, T, B, H). Targets are (T, B)
+class indices (loss: mean cross-entropy) or (T, B, O) floats (loss: mean squared error). A state
+is h (B, H) for a one-layer RNN or GRU, else the tuple of its (B, H) parts layer by layer (LSTM:
+h, c; two layers: h, h_l1 or h, c, h_l1, c_l1).
 The public methods check their arguments (shapes, dtypes, class range, finiteness: a pass or two
 over each array, no extra copies) and raise one ValueError naming the argument, what was given
 and what is allowed (RuntimeError before :meth:`Recurrent.build`); the cores ``forward`` and
@@ -32,9 +43,24 @@ DTYPES = {"float64": np.float64, "float32": np.float32}
 def select_lanes(state, lanes: slice):
     """The state of some of the B sequences: each part's rows ``lanes`` (RNN: h (B, H); LSTM:
     the pair (h, c)); None (the zero state) stays None."""
-    if state is None or isinstance(state, np.ndarray):
-        return None if state is None else state[lanes]
-    return tuple(part[lanes] for part in state)
+    return None if state is None else state_from_parts([part[lanes] for part in state_parts(state)])
+
+
+def state_parts(state) -> list:
+    """A state as the list of its (B, H) parts."""
+    return [state] if isinstance(state, np.ndarray) else list(state)
+
+
+def state_from_parts(parts):
+    """The inverse of :func:`state_parts`: one part stands alone, several make a tuple."""
+    return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+def layer_name(name: str, layer: int) -> str:
+    """A parameter's name in layer ``layer``: W_hh, W_hh_l1, W_hh_l2, ..."""
+    return name if layer == 0 else f"{name}_l{layer}"
+
+
 INITS = ("normal", "orthogonal")
 
 
@@ -49,6 +75,7 @@ class Recurrent:
     dtype: str = "float64"              # "float64" or "float32"
     learn_initial_state: bool = False   # the state a sequence starts from (else zeros) becomes
                                         # parameters h0 (LSTM: h0, c0), learned like the weights
+    num_layers: int = 1                 # L stacked layers, each of hidden_size units
     seed: int | np.random.Generator | None = None
 
     name: ClassVar[str] = ""
@@ -56,6 +83,7 @@ class Recurrent:
     initial_state_names: ClassVar[tuple] = ("h0",)   # the parts of the state (LSTM: h0, c0)
     rules: ClassVar[dict] = {
         "hidden_size": at_least(1),
+        "num_layers": at_least(1),
         "init": OneOf(INITS),
         "init_scale": positive(),
         "spectral_radius": positive(),
@@ -86,15 +114,29 @@ class Recurrent:
             seed = seed.bit_generator.seed_seq      # so that building again draws the same weights
         rng = np.random.default_rng(seed)
         H, scale = self.hidden_size, self.init_scale
-        params = self._input_params(input_size, rng)
-        for name, block in self._recurrent_names():
-            params[name][block] = self._recurrent_matrix(rng)
+        params = {}
+        for layer in range(self.num_layers):   # layer by layer, each as a one-layer model draws
+            layer_params = self._input_params(input_size if layer == 0 else H, rng)
+            for name, block in self._recurrent_names():
+                layer_params[name][block] = self._recurrent_matrix(rng)
+            params.update({layer_name(name, layer): value for name, value in layer_params.items()})
         params["W_hy"] = scale * rng.standard_normal((output_size, H))
         params["b_y"] = np.zeros(output_size)
         if self.learn_initial_state:       # starts at zero: the same model as without, at first
-            params.update({name: np.zeros(H) for name in self.initial_state_names})
+            params.update({name: np.zeros(H) for name in self.state_parameters})
         self.params = {name: value.astype(self.float_type) for name, value in params.items()}
         return self
+
+    @property
+    def state_parameters(self) -> list[str]:
+        """The names of the learned initial state's parts, layer by layer (h0, c0, h0_l1, ...),
+        in the order of the state's parts."""
+        return [layer_name(name, layer) for layer in range(self.num_layers)
+                for name in self.initial_state_names]
+
+    def layer_params(self, layer: int) -> dict[str, np.ndarray]:
+        """Layer ``layer``'s parameters under their one-layer names (W_hh_l1 as W_hh)."""
+        return {name: self.params[layer_name(name, layer)] for name in self.layer_parameters}
 
     def _recurrent_matrix(self, rng: np.random.Generator) -> np.ndarray:
         H = self.hidden_size
@@ -109,15 +151,23 @@ class Recurrent:
         return matrix
 
     def recurrent_blocks(self) -> dict[str, np.ndarray]:
-        """The (H, H) recurrent matrices by name (RNN: W_hh; LSTM: one per gate)."""
+        """The (H, H) recurrent matrices by name (RNN: W_hh; LSTM: one per gate), layer by layer
+        (W_hh, W_hh_l1, ...)."""
         self.check_built()
-        return {label: self.params[name][block] for label, (name, block)
-                in zip(self.recurrent_labels, self._recurrent_names())}
+        return {layer_name(label, layer): self.params[layer_name(name, layer)][block]
+                for layer in range(self.num_layers)
+                for label, (name, block) in zip(self.recurrent_labels, self._recurrent_names())}
 
     @property
     def description(self) -> str:
-        """The model's name, with what distinguishes it (the RNN's activation)."""
-        return self.name
+        """The model's name, with what distinguishes it (the RNN's activation, the GRU's reset)
+        and its number of layers if stacked: "rnn (tanh)", "gru (reset after), 2 layers"."""
+        variant = f" ({self.variant})" if self.variant else ""
+        return self.name + variant + (f", {self.num_layers} layers" if self.num_layers > 1 else "")
+
+    @property
+    def variant(self) -> str:
+        return ""
 
     @property
     def derivative_bound(self) -> float | None:
@@ -184,12 +234,38 @@ class Recurrent:
             raise ValueError(f"y has dtype {y.dtype}: {allowed}")
         return y
 
+    @property
+    def state_labels(self) -> list[str]:
+        """The names of the state's parts, layer by layer: h; LSTM h, c; two layers h, h_l1."""
+        return [layer_name(name[:-1], layer) for layer in range(self.num_layers)
+                for name in self.initial_state_names]             # h0 -> h, c0 in layer 1 -> c_l1
+
+    def zero_state(self, batch: int):
+        """The zero state of B sequences (see the module docstring for its form)."""
+        return state_from_parts([np.zeros((batch, self.hidden_size), dtype=self.float_type)
+                                 for _ in self.state_labels])
+
     def _check_state(self, state, batch: int, name: str):
         """``state`` in the model's dtype after checking its shape against the batch B (RNN: h
-        (B, H); LSTM: the pair (h, c)); None stays None (the zero state)."""
+        (B, H); LSTM: the pair (h, c); stacked layers: every layer's parts, layer by layer);
+        None stays None (the zero state)."""
         if state is None:
             return None
-        return self._state_parts(state, batch, name)
+        labels = self.state_labels
+        if len(labels) == 1:
+            return self._state_array(state, batch, name)
+        if isinstance(state, (str, bytes)) or not hasattr(state, "__len__") or \
+                len(state) != len(labels):
+            given = (f"has shape {state.shape}" if isinstance(state, np.ndarray) else
+                     f"is a {type(state).__name__}"
+                     + (f" of length {len(state)}" if hasattr(state, "__len__") else ""))
+            H = self.hidden_size
+            parts = (f"the pair ({', '.join(labels)})" if len(labels) == 2 else
+                     f"the {len(labels)} parts ({', '.join(labels)})")
+            raise ValueError(f"{name} {given}: allowed {parts}, each ({batch}, {H}), "
+                             f"(B, H) with batch B={batch} and hidden_size={H}")
+        return tuple(self._state_array(part, batch, f"{name}[{k}] ({label})")
+                     for k, (part, label) in enumerate(zip(state, labels)))
 
     def _state_array(self, value, batch: int, name: str) -> np.ndarray:
         """One (B, H) part of a state, as an array of the model's dtype."""
@@ -243,6 +319,38 @@ class Recurrent:
             outputs[t] = output = y[0, 0]
         return outputs, state
 
+    # ---------------------------------------------------------------- the stack of layers
+    def forward(self, x: np.ndarray, state):
+        """x (T, B, D), a checked state (not None) -> the top layer's hidden states (T, B, H),
+        the final state, the cache for :meth:`backward`."""
+        parts, per_layer = state_parts(state), len(self.initial_state_names)
+        finals, caches, inputs = [], [], x
+        for layer in range(self.num_layers):
+            layer_state = state_from_parts(parts[layer * per_layer:(layer + 1) * per_layer])
+            inputs, final, cache = self._layer_forward(self.layer_params(layer), inputs,
+                                                       layer_state)
+            finals += state_parts(final)
+            caches.append(cache)
+        return inputs, state_from_parts(finals), caches
+
+    def backward(self, caches, d_hidden: np.ndarray):
+        """d_hidden (T, B, H): dL/dh_t of the top layer from the readout -> grads of every
+        parameter but the readout's (and of the initial state's parts), dL/dh_t of every layer
+        (L, T, B, H)."""
+        grads, dh = {}, [None] * self.num_layers
+        for layer in reversed(range(self.num_layers)):
+            layer_grads, dh[layer], d_hidden = self._layer_backward(
+                self.layer_params(layer), caches[layer], d_hidden, input_gradient=layer > 0)
+            grads.update({layer_name(name, layer): value for name, value in layer_grads.items()})
+        return grads, dh[0][None] if self.num_layers == 1 else np.stack(dh)
+
+    def _input_gradient(self, params: dict, d_blocks: np.ndarray) -> np.ndarray:
+        """dL/dx_t = sum_k W_xk^T d_k,t (T, B, D) from the gradients of a gated layer's K
+        pre-activations kept block-major, d_blocks (K, T, B, H) (LSTM: K = 4, GRU: K = 3)."""
+        K, T, B, H = d_blocks.shape
+        W_x = params[self._input_weight].reshape(K, H, -1)          # (K, H, D): W_xk
+        return np.matmul(d_blocks.reshape(K, T * B, H), W_x).sum(axis=0).reshape(T, B, -1)
+
     def readout(self, hidden: np.ndarray) -> np.ndarray:
         """y_t = W_hy h_t + b_y: hidden (..., H) -> outputs (..., O)."""
         return hidden @ self.params["W_hy"].T + self.params["b_y"]
@@ -254,7 +362,7 @@ class Recurrent:
         h0: the carried initial state (None = zeros); reduction: "mean" over the T B steps, or
         "sum" (min-char-rnn's window loss). Returns ``(loss, grads, info)``: grads has the keys
         of ``params``; info["state"] is the final state (carry it into the next window),
-        info["dh"] (T, B, H) is dL/dh_t, info["outputs"] the outputs (T, B, O).
+        info["dh"] (L, T, B, H) is dL/dh_t of every layer, info["outputs"] the outputs (T, B, O).
         """
         x, y, h0 = self._check_window(x, y, h0)
         if reduction not in losses.REDUCTIONS:
@@ -265,7 +373,7 @@ class Recurrent:
         loss, d_outputs = losses.loss_for(y)(outputs, y, reduction)
         grads, dh = self._backward_through_readout(cache, hidden, d_outputs)
         if self.learn_initial_state and h0 is not None:   # a carried state: the learned one
-            for name in self.initial_state_names:         # was not used
+            for name in self.state_parameters:            # was not used
                 grads[name] = np.zeros_like(grads[name])
         return loss, grads, {"state": final_state, "dh": dh, "outputs": outputs}
 
@@ -279,7 +387,7 @@ class Recurrent:
         return {name: grads[name] for name in self.params}, dh
 
     def hidden_gradients(self, x, y, h0=None) -> tuple[np.ndarray, np.ndarray]:
-        """dL/dh_t and dL_T/dh_t, each (T, B, H), for every sequence's own loss.
+        """dL/dh_t and dL_T/dh_t of every layer, each (L, T, B, H), for every sequence's own loss.
 
         L is the sequence's mean loss over its (scored) steps and L_T its last step's loss alone;
         so the values do not depend on the batch size B.
@@ -308,6 +416,5 @@ class Recurrent:
             return state
         if not self.learn_initial_state:
             return self.zero_state(batch)
-        parts = [np.repeat(self.params[name][None, :], batch, axis=0)
-                 for name in self.initial_state_names]
-        return parts[0] if len(parts) == 1 else tuple(parts)
+        return state_from_parts([np.repeat(self.params[name][None, :], batch, axis=0)
+                                 for name in self.state_parameters])

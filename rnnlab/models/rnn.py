@@ -8,7 +8,8 @@ reaching h_t:
     g_t = W_hy^T dL/dy_t + W_hh^T delta_{t+1},    delta_t = f'(a_t) * g_t
     dW_hh = sum_t delta_t h_{t-1}^T,  dW_xh = sum_t delta_t x_t^T,  db_h = sum_t delta_t
 
-so dh_t/dh_{t-1} = diag(f'(a_t)) W_hh: gradients through k steps are a product of k such factors.
+so dh_t/dh_{t-1} = diag(f'(a_t)) W_hh: gradients through k steps are a product of k such factors;
+and dL/dx_t = W_xh^T delta_t, what a stacked layer passes down to the layer below.
 """
 
 from dataclasses import dataclass
@@ -37,11 +38,12 @@ class RNN(Recurrent):
     name: ClassVar[str] = "rnn"
     rules: ClassVar[dict] = {**Recurrent.rules, "activation": OneOf(tuple(ACTIVATIONS))}
     recurrent_labels: ClassVar[tuple] = ("W_hh",)
+    layer_parameters: ClassVar[tuple] = ("W_xh", "W_hh", "b_h")
     _input_weight: ClassVar[str] = "W_xh"
 
     @property
-    def description(self) -> str:
-        return f"{self.name} ({self.activation})"
+    def variant(self) -> str:
+        return self.activation
 
     @property
     def derivative_bound(self) -> float:
@@ -56,20 +58,13 @@ class RNN(Recurrent):
     def _recurrent_names(self):
         return [("W_hh", slice(None))]
 
-    def zero_state(self, batch: int) -> np.ndarray:
-        return np.zeros((batch, self.hidden_size), dtype=self.float_type)
-
-    def _state_parts(self, state, batch: int, name: str) -> np.ndarray:
-        """The state h (B, H), checked (see Recurrent._check_state)."""
-        return self._state_array(state, batch, name)
-
-    def forward(self, x: np.ndarray, h0: np.ndarray):
+    def _layer_forward(self, params: dict, x: np.ndarray, h0: np.ndarray):
         """x (T, B, D), h0 (B, H) -> hidden (T, B, H), final state h_T (B, H), cache."""
         T, B, D = x.shape
         f = ACTIVATIONS[self.activation][0]
-        W_hh_T = np.ascontiguousarray(self.params["W_hh"].T)   # BLAS: faster than the .T view
-        hidden = (x.reshape(T * B, D) @ self.params["W_xh"].T).reshape(T, B, -1)
-        hidden += self.params["b_h"]                              # (T, B, H): input part of a_t
+        W_hh_T = np.ascontiguousarray(params["W_hh"].T)         # BLAS: faster than the .T view
+        hidden = (x.reshape(T * B, D) @ params["W_xh"].T).reshape(T, B, -1)
+        hidden += params["b_h"]                                   # (T, B, H): input part of a_t
         h = np.asarray(h0, dtype=self.float_type)
         for t in range(T):
             a = hidden[t]
@@ -77,11 +72,12 @@ class RNN(Recurrent):
             h = f(a)                                              # overwrite a_t with h_t
         return hidden, h.copy(), (x, h0, hidden)
 
-    def backward(self, cache, d_hidden: np.ndarray):
-        """d_hidden (T, B, H): dL/dh_t from the readout -> grads of W_xh, W_hh, b_h; dL/dh_t."""
+    def _layer_backward(self, params: dict, cache, d_hidden: np.ndarray, input_gradient: bool):
+        """d_hidden (T, B, H): dL/dh_t from above -> grads of W_xh, W_hh, b_h (and h0); dL/dh_t;
+        dL/dx_t (T, B, D) if ``input_gradient``, else None."""
         x, h0, hidden = cache
         f_prime = ACTIVATIONS[self.activation][1]
-        W_hh = self.params["W_hh"]
+        W_hh = params["W_hh"]
         T, B, H = hidden.shape
         dh = np.empty_like(hidden)                 # total dL/dh_t
         delta = f_prime(hidden)                    # becomes dL/da_t in place
@@ -95,4 +91,5 @@ class RNN(Recurrent):
         d_W_hh += delta_T[:, :B] @ np.asarray(h0, dtype=hidden.dtype)    # ... and h0 at t = 0
         grads = {"W_xh": delta_T @ x.reshape(T * B, -1), "W_hh": d_W_hh, "b_h": delta_T.sum(axis=1),
                  "h0": carry.sum(axis=0)}           # dL/dh_{-1}, summed over the sequences
-        return grads, dh
+        dx = (delta_T.T @ params["W_xh"]).reshape(T, B, -1) if input_gradient else None
+        return grads, dh, dx

@@ -246,6 +246,10 @@ def plot_per_run(table: pd.DataFrame, curve, path: Path, title: str, labels: tup
 
 
 def last_step_norms(rows: pd.DataFrame):
+    """The last step's gradient norm against the lag at the end of training (of a stacked
+    model, its top layer)."""
+    if "layer" in rows and rows["layer"].notna().any():
+        rows = rows[rows["layer"] == rows["layer"].max()]
     last = rows[rows["step"] == rows["step"].max()].sort_values("lag")
     return last["lag"], last["last_step_grad_norm"].where(last["last_step_grad_norm"] > 0)
 
