@@ -14,15 +14,15 @@ from rnnlab.analyses import (ESNSweepConfig, GradientFlowConfig, effective_spect
                              lyapunov_exponent, measure_gradient_flow, memory_capacity,
                              memory_function, sweep)
 from rnnlab.experiments import EXPERIMENTS, Experiment, RunResult, run_experiment
-from rnnlab.models import ESN, GRU, LSTM, RNN
+from rnnlab.models import ESN, GRU, LSTM, NVAR, RNN
 from rnnlab.tasks import (AddingTask, BinaryAdditionTask, CharsTask, CopyTask, EchoTask,
                           MackeyGlassTask, SeriesData, SineTask, Task)
 from rnnlab.training import (GradientRecords, Probe, RecurrentSpectra, Stream, TrainConfig,
                              train)
 from rnnlab.validation import ConfigError
 
-__all__ = ["ESN", "RNN", "LSTM", "GRU", "Task", "SeriesData", "SineTask", "MackeyGlassTask",
-           "EchoTask", "CharsTask", "AddingTask", "CopyTask", "BinaryAdditionTask", "TrainConfig", "Stream", "train", "Probe", "RecurrentSpectra",
+__all__ = ["ESN", "NVAR", "RNN", "LSTM", "GRU", "Task", "SeriesData", "SineTask",
+           "MackeyGlassTask", "EchoTask", "CharsTask", "AddingTask", "CopyTask", "BinaryAdditionTask", "TrainConfig", "Stream", "train", "Probe", "RecurrentSpectra",
            "GradientRecords", "GradientFlowConfig", "measure_gradient_flow", "ESNSweepConfig",
            "sweep", "memory_function", "memory_capacity", "lyapunov_exponent",
            "effective_spectral_radii", "EXPERIMENTS", "Experiment", "RunResult",

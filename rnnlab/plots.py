@@ -29,26 +29,55 @@ def save(figure: Figure, path: Path) -> Path:
 
 
 def plot_prediction(series: pd.DataFrame, path: Path, title: str, window: int = 800) -> Path:
-    """Inputs (if any) above target vs teacher-forced and free-run predictions, first test steps."""
+    """Inputs (if any) above target vs teacher-forced and free-run predictions, first test steps:
+    for one output a row for each prediction; for several (target_j columns) a row per output
+    with both predictions."""
     shown = series.iloc[:window]
     input_columns = [c for c in series.columns if c.startswith("input")]
-    rows = 3 if input_columns else 2
+    outputs = [c[len("target"):] for c in series.columns if c.startswith("target")]
+    panels = ([("", ["teacher_forced"]), ("", ["free_run"])] if len(outputs) == 1
+              else [(suffix, ["teacher_forced", "free_run"]) for suffix in outputs])
+    rows = len(panels) + bool(input_columns)
     figure = Figure(figsize=(10, 2.4 * rows))
-    axes = figure.subplots(rows, 1, sharex=True)
+    axes = np.atleast_1d(figure.subplots(rows, 1, sharex=True))
     if input_columns:
         for column in input_columns:
             axes[0].plot(shown["t"], shown[column], color="tab:gray", label=column)
         axes[0].set_ylabel("input u(t)")
         axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    for axis, column, colour in zip(axes[-2:], ["teacher_forced", "free_run"],
-                                    ["tab:blue", "tab:red"]):
-        axis.plot(shown["t"], shown["target"], color="black", lw=1.5, label="target")
-        axis.plot(shown["t"], shown[column], color=colour, lw=1, ls="--",
-                  label=column.replace("_", "-") + " prediction")
-        axis.set_ylabel("output y(t)")
+    colours = {"teacher_forced": "tab:blue", "free_run": "tab:red"}
+    for axis, (suffix, predictions) in zip(axes[-len(panels):], panels):
+        axis.plot(shown["t"], shown["target" + suffix], color="black", lw=1.5, label="target")
+        for column in predictions:
+            axis.plot(shown["t"], shown[column + suffix], color=colours[column], lw=1, ls="--",
+                      label=column.replace("_", "-") + " prediction")
+        axis.set_ylabel(f"output y{suffix}(t)")
         axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes[-1].set_xlabel(f"time step (first {len(shown)} steps of the test part)")
     axes[0].set_title(title)
+    return save(figure, path)
+
+
+def plot_memory_function(curve: pd.DataFrame, path: Path, title: str,
+                         units: int | None = None) -> Path:
+    """The memory function r^2(k) against the delay k (left) and its running sum, the memory
+    capacity up to k, with the bound MC <= N where the model has N units (right)."""
+    figure = Figure(figsize=(12, 4.2), layout="constrained")
+    curve_axis, sum_axis = figure.subplots(1, 2)
+    curve_axis.plot(curve["delay"], curve["r2"], color="tab:blue", lw=1.5)
+    curve_axis.set_ylim(-0.02, 1.02)
+    curve_axis.set_xlabel("delay k (steps)")
+    curve_axis.set_ylabel("r²(u(t-k), y_k(t)) on the test part")
+    curve_axis.set_title("memory function", fontsize="medium")
+    sum_axis.plot(curve["delay"], np.cumsum(curve["r2"]), color="tab:blue", lw=1.5,
+                  label="MC up to delay k")
+    if units is not None:
+        sum_axis.axhline(units, color="black", ls="--", lw=1, label=f"bound MC <= N = {units}")
+    sum_axis.set_xlabel("delay k (steps)")
+    sum_axis.set_ylabel("sum of r² over delays 1..k")
+    sum_axis.set_title(f"memory capacity {curve['r2'].sum():.3g}", fontsize="medium")
+    sum_axis.legend(fontsize="small")
+    figure.suptitle(title)
     return save(figure, path)
 
 

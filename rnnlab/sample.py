@@ -15,7 +15,6 @@ The text goes to stdout; a bad argument is one line on stderr and exit status 2.
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 

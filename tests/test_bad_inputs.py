@@ -19,7 +19,7 @@ CASES = {
     "added key": (["+model.foo=1"], "model.foo is not a key of model=esn: allowed units"),
     "added root key": (["+foo=1"], "foo is not a key of this config: allowed blas_threads"),
     "unknown model": (["model=transformer"],
-                      "model=transformer is unknown: allowed esn, gru, lstm, rnn"),
+                      "model=transformer is unknown: allowed esn, gru, lstm, nvar, rnn"),
     "unknown task": (["task=weather"], "task=weather is unknown: allowed adding, binary_addition"),
     "unparsable": (["model.units=1=2"], "model.units=1=2 cannot be parsed"),
     "negative seed": (["seed=-1"], "seed=-1 is out of range: allowed >= 0"),

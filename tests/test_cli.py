@@ -77,7 +77,7 @@ def test_cli_config_error_is_one_line_exit_2_and_leaves_no_run_dir(cli, tmp_path
 @pytest.mark.parametrize("override, message", [
     ("model.units=many",
      "model.units=many is not allowed: Value 'many' of type 'str' could not be converted to Integer"),
-    ("model=transformer", "model=transformer is unknown: allowed esn, gru, lstm, rnn"),
+    ("model=transformer", "model=transformer is unknown: allowed esn, gru, lstm, nvar, rnn"),
     ("task=weather", "task=weather is unknown: allowed adding, binary_addition, chars, copy, "
                      "echo, mackey_glass, sine"),
     ("model.nope=3", "model.nope is not a key of this config: allowed units, spectral_radius, "

@@ -37,6 +37,7 @@ from rnnlab import spectral
 from rnnlab.models.esn import ESN, as_series, previous_outputs
 from rnnlab.models.reservoir import advance
 from rnnlab.ridge import fit_ridge
+from rnnlab.tasks.memory import squared_correlation
 
 MEMORY_BUDGET_BYTES = 2 ** 30  # state buffers of one batch of reservoirs (larger grids: batches)
 MC_WASHOUT = 500               # steps dropped before the memory-capacity readouts (raised to 2N)
@@ -74,7 +75,7 @@ def memory_function(esn: ESN, rng: np.random.Generator, scales=None, leak_rates=
     """r^2(u(t - k), y_k(t)) for k = 1..2N: (2N,) for the model, (K, 2N) for a grid.
 
     The memory capacity is its sum (:func:`memory_capacity`). ``options``: washout, steps,
-    activation of :func:`memory_functions`.
+    activation of :func:`memory_functions` (default: the model's activation).
     """
     grid = (scales, leak_rates, input_gains)
     esn.check_drawn()
@@ -83,6 +84,7 @@ def memory_function(esn: ESN, rng: np.random.Generator, scales=None, leak_rates=
     else:  # a reservoir without inputs: a column drawn as W_in's would be
         column = rng.uniform(-1.0, 1.0, esn.units) * esn.input_scaling
     scales, leak_rates, input_gains = _grid(esn, *grid)
+    options = {"activation": esn.activation, **options}
     result = memory_functions(esn.W_, scales, leak_rates, column[:, None] * input_gains,
                               esn.W_in_[:, 0], rng, **options)
     return result if any(value is not None for value in grid) else result[0]
@@ -131,18 +133,8 @@ def memory_functions(W, scales, leak_rates, input_weights: np.ndarray, bias: np.
                 squared_correlations[batch.start + j] = np.nan
                 continue
             prediction = states[test_part] @ weights + offset  # (steps, 2N)
-            squared_correlations[batch.start + j] = _squared_correlation(lagged[steps:], prediction)
+            squared_correlations[batch.start + j] = squared_correlation(lagged[steps:], prediction)
     return squared_correlations
-
-
-def _squared_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Column-wise squared Pearson correlation; 0 where either column is constant."""
-    a, b = a - a.mean(axis=0), b - b.mean(axis=0)
-    covariance = np.einsum("tk,tk->k", a, b)
-    variances = np.einsum("tk,tk->k", a, a) * np.einsum("tk,tk->k", b, b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r2 = covariance ** 2 / variances
-    return np.where(variances > 0, r2, 0.0)
 
 
 # ------------------------------------------------------------------------ Lyapunov exponent
@@ -154,7 +146,7 @@ def lyapunov_exponent(esn: ESN, u, y, washout: int | None = None) -> float:
     y = as_series(y, "y")
     drive = esn.drive(as_series(u, "u", length=len(y)), previous_outputs(esn.last_output_, y))
     _, exponent = advance(esn.W_, [1.0], [esn.leak_rate], esn.state_[:, None], drive[None],
-                          tangent=np.ones((esn.units, 1)),
+                          tangent=np.ones((esn.units, 1)), activation=esn.activation,
                           lyapunov_washout=esn.washout if washout is None else washout)
     return float(exponent[0])
 

@@ -16,16 +16,20 @@ from rnnlab.experiments.outputs import RunResult
 from rnnlab.analyses.reservoir_dynamics import MC_WASHOUT, MEMORY_BUDGET_BYTES, mc_steps
 from rnnlab.experiments.spec import Experiment
 from rnnlab.resources import FLOAT, Need
-from rnnlab import models, tasks
+from rnnlab import tasks
 from rnnlab.tasks.base import SeriesData
 from rnnlab.validation import require
 
 
 def check(spec: Experiment) -> None:
     model, task = spec.model, spec.task
-    require(model.family == "reservoir",
-            f"model={model.name} cannot run kind=esn_sweep: allowed {models.choices('reservoir')} "
-            f"(kind=gradient_flow sweeps the spectral radius of an RNN or LSTM)")
+    require(model.name == "esn",
+            f"model={model.name} cannot run kind=esn_sweep: allowed model=esn "
+            f"(kind=gradient_flow sweeps the spectral radius of an RNN, LSTM or GRU)")
+    require(model.readout == "ridge" and model.activation == "tanh",
+            f"model.readout={model.readout} with model.activation={model.activation} cannot run "
+            f"kind=esn_sweep: allowed model.readout=ridge and model.activation=tanh (the sweep "
+            f"fits every grid point's ridge readout from one tanh reservoir's states)")
     require(not task.is_classification,
             f"task={task.name} cannot run kind=esn_sweep: allowed {tasks.choices(False)} "
             f"(the sweep scores regression tasks)")

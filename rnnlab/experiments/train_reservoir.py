@@ -1,4 +1,4 @@
-"""Echo state network runs: a ridge readout on a series (regression) or on class labels.
+"""Reservoir runs (ESN, NVAR): a fitted readout on a series (regression) or on class labels.
 
 Regression (sine, Mackey-Glass): fit with teacher forcing, predict the test part one step ahead,
 run free from where fitting ended; tables ``series`` and ``spectrum``, plots prediction.png and
@@ -7,9 +7,11 @@ for characters), read as probabilities -- clipped to [eps, 1], then normalised -
 cross-entropy against the task's theory.
 """
 
+import dataclasses
 import logging
 
 import numpy as np
+import pandas as pd
 
 from rnnlab import plots
 from rnnlab.analyses.scoring import PROBABILITY_FLOOR, readout_cross_entropy, theory_metrics
@@ -24,36 +26,43 @@ log = logging.getLogger(__name__)
 
 
 def check(spec: Experiment) -> None:
-    """Rules relating an ESN to a task (the ESN has no training loop: ``train.*`` is unused)."""
+    """Rules relating a reservoir model to a task (it has no training loop: ``train.*`` is
+    unused): one continuous series, a washout inside the training part, output feedback where
+    the task needs it and none where it would give the answer away."""
     model, task = spec.model, spec.task
     require(not task.episode_length,
             f"model={model.name} cannot run task={task.name}: it is made of separate sequences, "
-            f"and the ESN reads one continuous series; allowed {choices('recurrent')}")
+            f"and a reservoir reads one continuous series; allowed {choices('recurrent')}")
     require(model.washout < task.train_length,
             f"model.washout={model.washout} is out of range: allowed < {task.train_length} "
             f"(the task's training steps)")
+    key, value = model.feedback_key, getattr(model, model.feedback_key)
     if task.needs_feedback:
-        require(model.feedback_scaling > 0,
-                f"model.feedback_scaling={model.feedback_scaling} is out of range for "
-                f"task={task.name}: allowed > 0 (the target reaches the model only as feedback)")
+        require(model.feeds_back, f"model.{key}={value} is not allowed for task={task.name}: "
+                f"the target reaches the model only as its fed-back output; allowed "
+                f"{'> 0' if key == 'feedback_scaling' else 'true'}")
+    if not task.feedback_allowed:
+        require(not model.feeds_back, f"model.{key}={value} is not allowed for task={task.name}: "
+                f"feeding back the previous target would give the answer away; allowed "
+                f"{'0' if key == 'feedback_scaling' else 'false'}")
 
 
 def memory_needs(spec: Experiment) -> list[Need]:
-    """The reservoir's sparse W and the Gram matrix (sized by N); the (T, D + N) states of the
-    training part with their noise and of the test part, and the one-hot inputs and labels of a
-    classification task (sized by the series)."""
+    """The model's own arrays (an ESN's reservoir, Gram matrix and states; an NVAR's features),
+    the series' ones keyed by the task's length key, and the one-hot inputs and labels of a
+    classification task."""
     model, task = spec.model, spec.task
-    N, (inputs, outputs) = model.units, task.dimensions()
-    train, test = task.split()
-    entries = max(1, round(model.connectivity * N * N))
-    weights = 32 * entries + (FLOAT * N * N if entries > N * N / 50 else 0)   # drawing positions
-    states = 2 * FLOAT * (inputs + N) * (train + test)
-    one_hot = 2 * FLOAT * (train + test) * (inputs + outputs) if task.is_classification else 0
+    (inputs, outputs), (train, test) = task.dimensions(), task.split()
     key = task.split_keys[0]
-    return [Need("model.units", N, f"the reservoir ({entries} weights) and its Gram matrix",
-                 weights + 2 * FLOAT * (inputs + N) ** 2),
-            Need(f"task.{key}", getattr(task, key), f"the states of {N} units over {train} "
-                 f"training and {test} test steps", states + one_hot)]
+    needs = []
+    for need in model.memory_needs(inputs, outputs, train, test):
+        if need.key == "series":                  # sized by the series: the task's key says so
+            need = dataclasses.replace(need, key=f"task.{key}", value=getattr(task, key))
+        needs.append(need)
+    if task.is_classification:
+        needs.append(Need(f"task.{key}", getattr(task, key), "the one-hot inputs and labels",
+                          2 * FLOAT * (train + test) * (inputs + outputs)))
+    return needs
 
 
 def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,
@@ -62,19 +71,35 @@ def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,
     log.info("fitting %s on %d steps (washout %d)", model, data.train_length, model.washout)
     result = (_fit_classifier(model, task, data) if task.is_classification
               else _fit_series(model, task, data))
-    result.tables["spectrum"] = spectrum_rows(model)
-    result.metrics.update({"spectral_radius": model.spectral_radius_,
-                           "largest_singular_value": model.largest_singular_value_,
-                           "effective_spectral_radius": model.effective_spectral_radius_})
+    if model.recurrent_blocks():                  # an ESN; an NVAR has no recurrent matrix
+        result.tables["spectrum"] = spectrum_rows(model)
+        result.metrics.update({"spectral_radius": model.spectral_radius_,
+                               "largest_singular_value": model.largest_singular_value_,
+                               "effective_spectral_radius": model.effective_spectral_radius_})
     return result
 
 
 def _fit_series(model, task, data: SeriesData) -> RunResult:
+    """Fit, predict the test part one step ahead, run free from where fitting ended, and run
+    the task's independent trials (each from the zero state: a teacher-forced lead-in, then a
+    free run)."""
     model.fit(data.u_train, data.y_train)
-    teacher_forced = model.predict(data.u_test, data.y_test)
+    teacher_forced = model.predict(data.u_test, data.y_test if model.feeds_back else None)
     free_run = model.generate(data.u_test[:data.free_run_length], steps=data.free_run_length)
     metrics = {**task.score(data, teacher_forced, free_run), "nrmse_normalisation": "std"}
-    return RunResult(metrics, {"series": series_table(data, teacher_forced, free_run)})
+    windows = task.trial_windows(data)
+    if windows:
+        log.info("%d free-run trials, each after a lead-in of %d steps", len(windows),
+                 windows[0][1] - windows[0][0])
+        runs = []
+        for lead, start, stop in windows:
+            model.lead_in(data.u_test[lead:start], data.y_test[lead:start])
+            runs.append(model.generate(data.u_test[start:stop], steps=stop - start))
+        metrics.update(task.score_trials(data, np.stack(runs)))
+    tables = {"series": series_table(data, teacher_forced, free_run)} if task.writes_series else {}
+    for name, columns in task.curves(data, teacher_forced).items():
+        tables[name] = pd.DataFrame(columns)
+    return RunResult(metrics, tables)
 
 
 def _fit_classifier(model, task, data: SeriesData) -> RunResult:
@@ -96,6 +121,11 @@ def plot(spec: Experiment, result: RunResult, out_dir) -> None:
     model, task = spec.model, spec.task
     if "series" in result.tables:
         plot_series(model, task, result, out_dir)
+    if "memory_function" in result.tables:
+        plots.plot_memory_function(result.tables["memory_function"], out_dir / "memory_function.png",
+                                   f"{model.name} on {task.name}", getattr(model, "units", None))
+    if "spectrum" not in result.tables:
+        return
     spectrum = result.tables["spectrum"]
     plots.plot_spectrum(spectrum["real"].to_numpy() + 1j * spectrum["imag"].to_numpy(),
                         result.metrics["spectral_radius"], out_dir / "spectrum.png",

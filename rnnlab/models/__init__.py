@@ -1,7 +1,10 @@
 """Models (plain numpy, no files): a reservoir family and a family trained by exact BPTT.
 
-- ``reservoir``: :class:`ESN` (esn.py), a fixed random reservoir and a ridge readout; the state
-  update is the one kernel in reservoir.py, which advances K reservoirs at once (a sweep).
+- ``reservoir``: :class:`ESN` (esn.py), a fixed random reservoir and a readout fitted by ridge
+  regression or learned online (RLS, FORCE: readouts.py); the state update is the one kernel in
+  reservoir.py, which advances K reservoirs at once (a sweep).
+  :class:`NVAR` (nvar.py), next-generation reservoir computing: no reservoir, time-delayed inputs
+  and their quadratic monomials under a ridge readout.
 - ``recurrent``: :class:`RNN` (rnn.py), :class:`LSTM` (lstm.py) and :class:`GRU` (gru.py), each
   its forward and backward pass side by side, sharing the initialisation, readout and loss
   (recurrent.py).
@@ -14,9 +17,10 @@ run, ``recurrent_blocks()`` its recurrent matrices. Listed by the name used on t
 from rnnlab.models.esn import ESN
 from rnnlab.models.gru import GRU
 from rnnlab.models.lstm import LSTM
+from rnnlab.models.nvar import NVAR
 from rnnlab.models.rnn import RNN
 
-MODELS = {cls.name: cls for cls in (ESN, RNN, LSTM, GRU)}
+MODELS = {cls.name: cls for cls in (ESN, NVAR, RNN, LSTM, GRU)}
 
 
 def choices(family: str) -> str:

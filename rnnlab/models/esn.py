@@ -1,15 +1,26 @@
-"""Echo state network: a fixed random leaky-tanh reservoir and a ridge-regression readout.
+"""Echo state network: a fixed random leaky-tanh (or linear) reservoir and a linear readout.
 
-State update (a = leak_rate; noise xi(t) ~ N(0, noise^2 I) only while fitting):
+State update (a = leak_rate, f = tanh or the identity (``activation``); noise
+xi(t) ~ N(0, noise^2 I) only while fitting):
 
-    x(t) = (1 - a) x(t-1) + a tanh(W x(t-1) + W_in [1; u(t)] + W_fb y(t-1) + xi(t))
+    x(t) = (1 - a) x(t-1) + a f(W x(t-1) + W_in [1; u(t)] + W_fb y(t-1) + xi(t))
     y(t) = W_out [1; u(t); x(t)]
 
-W is a sparse random matrix, rescaled so that its spectral radius is exactly ``spectral_radius``.
-W_out is fitted by ridge regression on the states after a washout; the bias is not penalised.
+W (``topology``) is a sparse random matrix rescaled so that its spectral radius is exactly
+``spectral_radius``, or a dense Haar-random orthogonal matrix times ``spectral_radius`` (every
+eigenvalue on the circle of that radius). W_out (``readout``) is learned on the states after a
+washout:
+
+- ``ridge``: ridge regression, the bias not penalised (:func:`rnnlab.ridge.fit_ridge`);
+- ``rls``: recursive least squares over the same teacher-forced states, in time order, from
+  W_out = 0 and P_0 = I / rls_alpha, with forgetting factor ``forgetting``
+  (:mod:`rnnlab.models.readouts`; forgetting 1 is ridge with penalty rls_alpha, bias included);
+- ``force``: FORCE learning (Sussillo & Abbott 2009): while fitting, the network's own output is
+  fed back instead of the teacher, and RLS updates W_out at every step after the washout.
+
 With output feedback (``feedback_scaling > 0``) the target y(t-1) is fed back while fitting
-(teacher forcing) and in :meth:`ESN.predict`; :meth:`ESN.generate` feeds back the network's own
-output, so the network runs as a free-running pattern generator.
+(teacher forcing; not with ``force``) and in :meth:`ESN.predict`; :meth:`ESN.generate` feeds
+back the network's own output, so the network runs as a free-running pattern generator.
 
 Arrays are shaped (timesteps, features); a 1-D array is one feature.
 """
@@ -23,10 +34,15 @@ import numpy as np
 import scipy.sparse
 
 from rnnlab import spectral
-from rnnlab.models.reservoir import ClosedLoop, advance
+from rnnlab.models.readouts import RLS, ForceLoop, rls_readout
+from rnnlab.models.reservoir import ACTIVATIONS, ClosedLoop, advance
+from rnnlab.resources import FLOAT, Need
 from rnnlab.ridge import fit_ridge
-from rnnlab.validation import (ConfigError, Range, at_least, check_integer, check_ranges, fraction,
-                               non_negative, positive)
+from rnnlab.validation import (ConfigError, OneOf, Range, at_least, check_integer, check_ranges,
+                               fraction, non_negative, positive)
+
+READOUTS = ("ridge", "rls", "force")
+TOPOLOGIES = ("sparse", "orthogonal")
 
 
 def random_reservoir(units: int, connectivity: float, spectral_radius: float,
@@ -50,6 +66,15 @@ def random_reservoir(units: int, connectivity: float, spectral_radius: float,
                           f"spectral radius 0 ({count} weights, nilpotent): allowed a "
                           f"connectivity that gives it cycles; raise it")
     return weights * (spectral_radius / radius)
+
+
+def orthogonal_reservoir(units: int, spectral_radius: float,
+                         rng: np.random.Generator) -> np.ndarray:
+    """A dense (units, units) Haar-random orthogonal matrix times ``spectral_radius``: Q of the QR
+    decomposition of a standard Gaussian matrix, each column's sign fixed by R's diagonal (without
+    the fix Q is not uniformly distributed). W W^T = rho^2 I; every eigenvalue has modulus rho."""
+    Q, R = np.linalg.qr(rng.standard_normal((units, units)))
+    return Q * (spectral_radius * np.sign(np.diag(R)))
 
 
 def as_series(values, name: str, length: int | None = None, features: int | None = None,
@@ -82,41 +107,91 @@ def as_series(values, name: str, length: int | None = None, features: int | None
     return series
 
 
+def fitted_note(count: int, kind: str, model: str) -> str:
+    """", the 3 input features this ESN was fitted on": why a shape is wrong."""
+    return f", the {count} {kind} feature{'' if count == 1 else 's'} this {model} was fitted on"
+
+
+def free_run_inputs(u, steps: int | None, inputs: int, model: str) -> np.ndarray:
+    """The inputs of a free run (generate): u (T, D_in), or None with ``steps`` (an integer
+    >= 0) for a model without inputs; given both, ``steps`` must be len(u). Checked as
+    :func:`as_series`; ``inputs`` is D_in of the fitted ``model`` (its name, for messages)."""
+    if steps is not None:
+        check_integer(steps, "steps", at_least(0))
+    elif u is None:
+        raise ValueError("u and steps are both None: allowed u (T, D_in) or steps, an "
+                         "integer >= 0, to give the number of steps")
+    note = fitted_note(inputs, "input", model) + ("" if steps is None else f" (steps={steps})")
+    return as_series(u, "u", length=steps, features=inputs, note=note)
+
+
+def teacher_series(u, y, feeds_back: bool, inputs: int, outputs: int, model: str,
+                   verb: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The inputs u (T, D_in) and true outputs y (T, D_out) of a teacher-forced call
+    (predict, lead_in) of a fitted ``model`` (its name, for messages) with D_in = ``inputs`` and
+    D_out = ``outputs``, checked; y may be None (returned as None) only without feedback."""
+    if feeds_back and y is None:
+        raise ValueError(f"this {model} has output feedback: {verb}(u, y) needs the true outputs "
+                         "y to feed back; use generate(u) for a free run")
+    if u is None and y is None:
+        raise ValueError("u and y are both None: allowed u (T, D_in) or y (T, D_out), to "
+                         "give the number of steps")
+    if y is None:
+        return as_series(u, "u", features=inputs, note=fitted_note(inputs, "input", model)), None
+    y = as_series(y, "y", features=outputs, note=fitted_note(outputs, "output", model))
+    u = as_series(u, "u", length=y.shape[0], features=inputs,
+                  note=fitted_note(inputs, "input", model) + ", as many timesteps as y")
+    return u, y
+
+
 @dataclass
 class ESN:
     """Echo state network estimator (scikit-learn style: fit / predict / generate).
 
-    Learned attributes (after :meth:`fit`): ``W_`` (sparse (N, N)), ``W_in_`` (N, 1 + D_in),
-    ``W_fb_`` (N, D_out), ``noise_rng_`` (the state-noise stream), ``W_out_`` (D_out, 1 + D_in + N),
-    and ``state_`` / ``last_output_``: where fitting left the reservoir, from which
-    predict/generate continue. The state update is :func:`rnnlab.models.reservoir.advance`. The
-    measured ``spectral_radius_``, ``largest_singular_value_`` and ``effective_spectral_radius_``
-    of W are computed on first access (they cost a few eigensolves that fitting does not need).
+    Learned attributes (after :meth:`fit`): ``W_`` ((N, N), sparse; dense for the orthogonal
+    topology), ``W_in_`` (N, 1 + D_in), ``W_fb_`` (N, D_out), ``noise_rng_`` (the state-noise
+    stream), ``W_out_`` (D_out, 1 + D_in + N), and ``state_`` / ``last_output_``: where fitting
+    (or :meth:`lead_in`) left the reservoir, from which predict/generate continue (after FORCE,
+    ``last_output_`` is the network's own last output). The state update is
+    :func:`rnnlab.models.reservoir.advance`. The measured ``spectral_radius_``,
+    ``largest_singular_value_`` and ``effective_spectral_radius_`` of W are computed on first
+    access (they cost a few eigensolves that fitting does not need).
     """
 
     units: int = 300                 # N, reservoir size
     spectral_radius: float = 0.8     # rho(W) after rescaling
     leak_rate: float = 0.5           # a in (0, 1]; 1 = no leak
-    connectivity: float = 0.05       # density of W (about connectivity * N inputs per unit)
+    activation: str = "tanh"         # f: tanh, or linear (the identity: a linear reservoir)
+    topology: str = "sparse"         # W: sparse (random, density connectivity) or orthogonal
+    connectivity: float = 0.05       # density of W (about connectivity * N inputs per unit);
+                                     # unused by the dense orthogonal topology
     input_scaling: float = 0.5       # W_in input columns ~ U(-input_scaling, input_scaling)
     bias_scaling: float = 0.2        # W_in bias column ~ U(-bias_scaling, bias_scaling)
     feedback_scaling: float = 1.0    # W_fb ~ U(-feedback_scaling, feedback_scaling); 0 = none
-    ridge: float = 1e-6              # beta, the ridge penalty on W_out (not on its bias)
+    readout: str = "ridge"           # how W_out is learned: ridge, rls (online) or force
+    ridge: float = 1e-6              # beta, ridge's penalty on W_out (not on its bias)
+    forgetting: float = 1.0          # lambda in (0, 1], RLS's forgetting factor (rls, force)
+    rls_alpha: float = 1.0           # alpha, RLS's P_0 = I / alpha (rls, force): its ridge penalty
     noise: float = 1e-3              # std of xi(t) while fitting: keeps the free run stable
     washout: int = 100               # initial states discarded before the readout is fitted
     seed: int | np.random.Generator | None = None
 
     name: ClassVar[str] = "esn"
     family: ClassVar[str] = "reservoir"
-    rules: ClassVar[dict[str, Range]] = {
+    rules: ClassVar[dict[str, Range | OneOf]] = {
         "units": at_least(1),
         "spectral_radius": positive(),
         "leak_rate": fraction(),
+        "activation": OneOf(ACTIVATIONS),
+        "topology": OneOf(TOPOLOGIES),
         "connectivity": fraction(),
         "input_scaling": non_negative(),
         "bias_scaling": non_negative(),
         "feedback_scaling": non_negative(),
+        "readout": OneOf(READOUTS),
         "ridge": non_negative(),
+        "forgetting": fraction(),
+        "rls_alpha": positive(),
         "noise": non_negative(),
         "washout": at_least(0),
     }
@@ -128,7 +203,8 @@ class ESN:
     # ---------------------------------------------------------------- fitting
     def fit(self, u, y, washout: int | None = None) -> "ESN":
         """Drive the reservoir with inputs u (T, D_in) (or None) and teacher outputs y (T, D_out),
-        then fit W_out by ridge regression on the states after ``washout`` steps."""
+        then learn W_out on the states after ``washout`` steps by ridge regression or RLS; with
+        ``readout="force"``, learn it while the network runs on its own fed-back output."""
         self.check()
         washout = self.washout if washout is None else washout
         y = as_series(y, "y")
@@ -136,6 +212,8 @@ class ESN:
         check_integer(washout, "washout", Range(0, y.shape[0], high_closed=False),
                       " (the number of training steps)")
         self.draw_weights(u.shape[1], y.shape[1])
+        if self.readout == "force":
+            return self._fit_force(u, y, washout)
         # One (T, D_in + N) buffer holds the readout's features [u, x]: the state columns first
         # receive the drive, which the update overwrites in place with the states (T*N is the
         # big cost).
@@ -147,9 +225,30 @@ class ESN:
         if noise is not None:
             drive += noise
         state, _ = advance(self.W_, [1.0], [self.leak_rate], np.zeros((self.units, 1)),
-                           drive[None])
+                           drive[None], activation=self.activation)
         self.state_, self.last_output_ = state[:, 0], y[-1].copy()
-        self.W_out_ = fit_readout(features[washout:], y[washout:], self.ridge)
+        if self.readout == "ridge":
+            self.W_out_ = fit_readout(features[washout:], y[washout:], self.ridge)
+        else:
+            self.W_out_ = rls_readout(features[washout:], y[washout:], self.rls_alpha,
+                                      self.forgetting, description="RLS readout")
+        return self
+
+    def _fit_force(self, u: np.ndarray, y: np.ndarray, washout: int) -> "ESN":
+        """FORCE: run closed loop from the zero state and y(-1) = 0, the drive W_in [1; u(t)] plus
+        the noise, the network's own output fed back (:class:`ForceLoop`), RLS updating W_out
+        from zero at every step t >= washout; the network stays where training left it."""
+        drive = self.drive(u, None)
+        noise = self.state_noise(y.shape[0])
+        if noise is not None:
+            drive += noise
+        rls = RLS(1 + u.shape[1] + self.units, y.shape[1], self.rls_alpha, self.forgetting)
+        loop = ForceLoop(rls, self.W_fb_, u, y, washout, np.zeros(y.shape[1]))
+        state, _ = advance(self.W_, [1.0], [self.leak_rate], np.zeros((self.units, 1)),
+                           drive[None], activation=self.activation, closed_loop=loop,
+                           description="FORCE")
+        self.state_, self.last_output_ = state[:, 0], loop.output[0].copy()
+        self.W_out_ = rls.W
         return self
 
     def draw_weights(self, input_dim: int, output_dim: int) -> "ESN":
@@ -160,7 +259,10 @@ class ESN:
         reservoir_rng, input_rng, feedback_rng, self.noise_rng_ = (
             np.random.default_rng(self.seed).spawn(4))
         N = self.units
-        self.W_ = random_reservoir(N, self.connectivity, self.spectral_radius, reservoir_rng)
+        if self.topology == "orthogonal":
+            self.W_ = orthogonal_reservoir(N, self.spectral_radius, reservoir_rng)
+        else:
+            self.W_ = random_reservoir(N, self.connectivity, self.spectral_radius, reservoir_rng)
         self.W_in_ = input_rng.uniform(-1.0, 1.0, (N, 1 + input_dim))
         self.W_in_[:, 0] *= self.bias_scaling
         self.W_in_[:, 1:] *= self.input_scaling
@@ -205,7 +307,7 @@ class ESN:
         self.check_drawn()
         return spectral.effective_spectral_radius(self.W_, self.leak_rate)
 
-    def recurrent_blocks(self) -> dict[str, scipy.sparse.csr_array]:
+    def recurrent_blocks(self) -> dict[str, scipy.sparse.csr_array | np.ndarray]:
         """The recurrent matrix by name: {"W": W}."""
         self.check_drawn()
         return {"W": self.W_}
@@ -238,55 +340,76 @@ class ESN:
         self.check_drawn()
         return self.W_in_.shape[1] - 1, self.W_fb_.shape[1]
 
-    @staticmethod
-    def _fitted_note(count: int, kind: str) -> str:
-        return f", the {count} {kind} feature{'' if count == 1 else 's'} this ESN was fitted on"
+    def _teacher_series(self, u, y, verb: str) -> tuple[np.ndarray, np.ndarray]:
+        """u (T, D_in) and y (T, D_out), checked against the fitted dimensions; y may be None
+        without output feedback (it is then zeros: never fed back)."""
+        self.check_fitted()
+        u, y = teacher_series(u, y, self.feeds_back, *self.fitted_dimensions(), "ESN", verb)
+        return u, np.zeros((u.shape[0], self.W_fb_.shape[1])) if y is None else y
 
     def predict(self, u=None, y=None) -> np.ndarray:
-        """Outputs (T, D_out) driven by inputs u (T, D_in), continuing from where fit ended.
+        """Outputs (T, D_out) driven by inputs u (T, D_in), continuing from where fit (or
+        :meth:`lead_in`) ended; the state is left as it was.
 
         With output feedback, y (T, D_out) are the true outputs to feed back (teacher forcing),
         so each prediction is one step ahead. For a free run use :meth:`generate`.
         """
-        self.check_fitted()
-        has_feedback = self.feedback_scaling > 0
-        if has_feedback and y is None:
-            raise ValueError("this ESN has output feedback: predict(u, y) needs the true outputs "
-                             "y to feed back; use generate(u) for a free run")
-        if u is None and y is None:
-            raise ValueError("u and y are both None: allowed u (T, D_in) or y (T, D_out), to "
-                             "give the number of steps")
-        inputs, outputs = self.fitted_dimensions()
-        if y is not None:
-            y = as_series(y, "y", features=outputs, note=self._fitted_note(outputs, "output"))
-            u = as_series(u, "u", length=y.shape[0], features=inputs,
-                          note=self._fitted_note(inputs, "input") + ", as many timesteps as y")
-        else:
-            u = as_series(u, "u", features=inputs, note=self._fitted_note(inputs, "input"))
-            y = np.zeros((u.shape[0], outputs))
+        u, y = self._teacher_series(u, y, "predict")
         states = self.drive(u, previous_outputs(self.last_output_, y))
-        advance(self.W_, [1.0], [self.leak_rate], self.state_[:, None], states[None])
+        advance(self.W_, [1.0], [self.leak_rate], self.state_[:, None], states[None],
+                activation=self.activation)
         return readout(self.W_out_, np.hstack([u, states]))
 
+    def lead_in(self, u=None, y=None) -> "ESN":
+        """Forget where fitting ended: from the zero state, drive the reservoir teacher-forced
+        through inputs u (T, D_in) and outputs y (T, D_out) (y(t-1) fed back, y(-1) = 0, no
+        noise), and keep the state and last output where it ends, so that the next
+        predict/generate continue from there (e.g. independent test trials). Returns self."""
+        u, y = self._teacher_series(u, y, "lead_in")
+        outputs = y.shape[1]
+        drive = self.drive(u, previous_outputs(np.zeros(outputs), y))
+        state, _ = advance(self.W_, [1.0], [self.leak_rate], np.zeros((self.units, 1)),
+                           drive[None], activation=self.activation)
+        self.state_ = state[:, 0]
+        self.last_output_ = y[-1].copy() if len(y) else np.zeros(outputs)
+        return self
+
     def generate(self, u=None, steps: int | None = None) -> np.ndarray:
-        """Free run (T, D_out): the network's own output y(t-1) is fed back, from where fit ended.
+        """Free run (T, D_out): the network's own output y(t-1) is fed back, from where fit (or
+        :meth:`lead_in`) ended; the state is left as it was.
 
         u: inputs (T, D_in), or None with ``steps`` (an integer >= 0) for a network without
         inputs; given both, ``steps`` must be len(u).
         """
         self.check_fitted()
-        if steps is not None:
-            check_integer(steps, "steps", at_least(0))
-        elif u is None:
-            raise ValueError("u and steps are both None: allowed u (T, D_in) or steps, an "
-                             "integer >= 0, to give the number of steps")
-        inputs = self.fitted_dimensions()[0]
-        note = self._fitted_note(inputs, "input") + ("" if steps is None else f" (steps={steps})")
-        u = as_series(u, "u", length=steps, features=inputs, note=note)
+        u = free_run_inputs(u, steps, self.fitted_dimensions()[0], "ESN")
         loop = ClosedLoop([self.W_out_], self.W_fb_, u, self.last_output_[None])
         advance(self.W_, [1.0], [self.leak_rate], self.state_[:, None], self.drive(u, None)[None],
-                closed_loop=loop)
+                activation=self.activation, closed_loop=loop)
         return loop.outputs[0]
+
+    feedback_key: ClassVar[str] = "feedback_scaling"   # the setting that turns feedback off
+
+    def memory_needs(self, inputs: int, outputs: int, train: int, test: int) -> list[Need]:
+        """W (sparse; dense for the orthogonal topology) and the Gram matrix, or RLS's P of the
+        same size (sized by N); the (T, D_in + N) states of the training part with their noise,
+        and of the test part (sized by the series), for D_in = ``inputs`` over ``train`` +
+        ``test`` steps."""
+        N = self.units
+        if self.topology == "orthogonal":   # dense: the Gaussian draw, and Q and R of its QR
+            entries, weights = N * N, 3 * FLOAT * N * N
+        else:
+            entries = max(1, round(self.connectivity * N * N))
+            weights = 32 * entries + (FLOAT * N * N if entries > N * N / 50 else 0)   # positions
+        return [Need("model.units", N, f"the reservoir ({entries} weights) and its Gram matrix",
+                     weights + 2 * FLOAT * (inputs + N) ** 2),
+                Need("series", train + test, f"the states of {N} units over {train} training "
+                     f"and {test} test steps", 2 * FLOAT * (inputs + N) * (train + test))]
+
+    @property
+    def feeds_back(self) -> bool:
+        """Whether the previous output y(t-1) reaches the reservoir (feedback_scaling > 0)."""
+        return self.feedback_scaling > 0
 
     def with_seed(self, seed) -> "ESN":
         """A copy with another seed (int or numpy Generator), unfitted."""
@@ -294,8 +417,8 @@ class ESN:
 
 
 def previous_outputs(first: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """y(t-1) for t = 0..T-1: ``first`` (D_out,), then y(0..T-2); (T, D_out)."""
-    return np.vstack([first[None, :], y[:-1]])
+    """y(t-1) for t = 0..T-1: ``first`` (D_out,), then y(0..T-2); (T, D_out), also for T = 0."""
+    return np.vstack([first[None, :], y[:-1]])[:len(y)]
 
 
 def fit_readout(features: np.ndarray, targets: np.ndarray, ridge: float) -> np.ndarray:

@@ -12,7 +12,8 @@ Two things can ride along in the same loop:
   update's Jacobian  J_k(t) = (1 - a_k) I + a_k diag(f'(z_k(t))) s_k W,  z the argument of f;
   they share the sparse product with the states;
 - a closed loop (:class:`ClosedLoop`, the free run): the readout y_k(t) = W_out,k [1; u(t); x_k(t)]
-  is fed back through W_fb into the next step's drive.
+  is fed back through W_fb into the next step's drive; :class:`rnnlab.models.readouts.ForceLoop`
+  also updates W_out at each step (FORCE learning).
 """
 
 import numpy as np
@@ -109,7 +110,8 @@ class ClosedLoop:
     """The free run's feedback: each reservoir's own output y_k(t-1) = W_out,k [1; u(t-1); x_k(t-1)]
     goes back in through W_fb (shared); ``outputs`` (K, T, D_out) collects them.
 
-    readouts: K matrices W_out,k (D_out, 1 + D_in + N); u: inputs (T, D_in); first_output
+    readouts: K matrices W_out,k (D_out, 1 + D_in + N), read through views, so that a readout
+    updated in place is used from the next step on; u: inputs (T, D_in); first_output
     (K, D_out): y(-1), where fitting left the outputs.
     """
 

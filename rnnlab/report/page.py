@@ -171,15 +171,26 @@ def plot_metric_vs_key(runs, metric, key, categorical, path) -> Path:
     numeric = pd.api.types.is_numeric_dtype(runs[key])
     order = {value: i for i, value in enumerate(dict.fromkeys(runs[key]))}
     groups = runs.groupby(categorical, dropna=False, sort=False) if categorical else [("", runs)]
-    for label, group in groups:
+    for index, (label, group) in enumerate(groups):
+        name = ", ".join(f"{k}={v}" for k, v in zip(categorical, np.atleast_1d(label)))
+        colour = f"C{index % 10}"
+        if group[key].isna().all():      # runs without the key (an NVAR in a sweep over N):
+            values = group[metric].dropna()   # a level, its mean +- std as a band
+            spread = values.std() if len(values) > 1 else 0.0
+            if len(values):
+                axis.axhline(values.mean(), color=colour, ls="-.", lw=1.2,
+                             label=f"{name or metric} (no {key})")
+                axis.axhspan(values.mean() - spread, values.mean() + spread, color=colour,
+                             alpha=0.15)
+            continue
         stats = group.groupby(key, sort=False)[metric].agg(["mean", "std"]).reset_index()
         x = stats[key] if numeric else stats[key].map(order)
-        name = ", ".join(f"{k}={v}" for k, v in zip(categorical, np.atleast_1d(label)))
-        axis.errorbar(x, stats["mean"], yerr=stats["std"].fillna(0), marker="o",
+        axis.errorbar(x, stats["mean"], yerr=stats["std"].fillna(0), marker="o", color=colour,
                       capsize=3, label=name or metric)
     if not numeric:
         axis.set_xticks(list(order.values()), [str(v) for v in order])
     draw_theory_levels(axis, runs)
+    draw_literature_levels(axis, runs, metric)
     axis.set_xlabel(key)
     axis.set_ylabel(f"{metric} (mean ± std over seeds)")
     axis.set_title(f"{metric} against {key}")
@@ -210,6 +221,18 @@ def draw_theory_levels(axis, runs: pd.DataFrame) -> None:
             axis.annotate(f"{column.removeprefix('theory_').replace('_', ' ')} {level:.4f}",
                           (1.0, level), xycoords=("axes fraction", "data"), fontsize="x-small",
                           ha="right", va="bottom")
+
+
+def draw_literature_levels(axis, runs: pd.DataFrame, metric: str) -> None:
+    """A dotted, labelled horizontal line at every published level of ``metric`` the runs
+    report (metrics ``reference_<metric>...``, e.g. NARMA10's typical NRMSE at N = 100)."""
+    for column in [c for c in runs.columns if c.startswith(f"reference_{metric}")]:
+        for level in runs[column].dropna().unique():
+            axis.axhline(level, color="tab:green", ls=":", lw=1.2)
+            where = column.removeprefix(f"reference_{metric}").strip("_").replace("_", " ")
+            axis.annotate(f"literature{' ' + where if where else ''}: {level:.3g}", (0.0, level),
+                          xycoords=("axes fraction", "data"), fontsize="x-small", ha="left",
+                          va="bottom", color="tab:green")
 
 
 def plot_per_run(table: pd.DataFrame, curve, path: Path, title: str, labels: tuple[str, str],

@@ -385,13 +385,31 @@ def read_run(run_dir: Path, name: str) -> Run:
 # Collecting many
 
 def config_columns(runs: list[Run]) -> tuple[list[str], list[str]]:
-    """(swept keys, every config key, swept first): swept where every run's config has the key
-    and its values differ; keys the overrides name first (first-seen order), then the rest."""
-    order = dict.fromkeys([*(k for run in runs for k in run.override_keys),
-                           *(k for run in runs for k in run.config)])
+    """(swept keys, every config key, swept first). A key is swept where its values differ and
+    either every run's config has it (train.bptt set by a preset's choice r2rt=...) or some
+    run's overrides name it (model.units for the ESN beside an NVAR that has none) -- but not a
+    key the overrides never name whose value follows from an earlier swept key that every run
+    has (model.ridge set per model by conf/model_task follows model). Keys the overrides name
+    first (first-seen order), then the rest."""
+    named = dict.fromkeys(k for run in runs for k in run.override_keys)
+    order = dict.fromkeys([*named, *(k for run in runs for k in run.config)])
     keys = [key for key in order if any(key in run.config for run in runs)]
-    swept = [key for key in keys if all(key in run.config for run in runs)
-             and len({repr(run.config[key]) for run in runs}) > 1]
+
+    def values(key):
+        return {repr(run.config[key]) for run in runs if key in run.config}
+
+    def follows(key, named_key):
+        pairs = {(repr(run.config.get(named_key)), repr(run.config.get(key))) for run in runs}
+        return len(pairs) == len({pair[0] for pair in pairs})
+
+    swept = []
+    for key in keys:
+        everywhere = all(key in run.config for run in runs)
+        if len(values(key)) < 2 or not (key in named or everywhere):
+            continue
+        if key in named or not any(follows(key, earlier) for earlier in swept
+                                   if all(earlier in run.config for run in runs)):
+            swept.append(key)
     return swept, swept + [key for key in keys if key not in swept]
 
 

@@ -12,15 +12,20 @@ from rnnlab.tasks.binary_addition import BinaryAdditionTask
 from rnnlab.tasks.chars import CharsTask
 from rnnlab.tasks.copy import CopyTask
 from rnnlab.tasks.echo import EchoTask
+from rnnlab.tasks.lorenz import LorenzTask
 from rnnlab.tasks.mackey_glass import MackeyGlassTask
+from rnnlab.tasks.memory import MemoryTask
+from rnnlab.tasks.narma import NarmaTask
 from rnnlab.tasks.sequences import SequenceTask
 from rnnlab.tasks.sine import SineTask
 
-TASKS = {cls.name: cls for cls in (SineTask, MackeyGlassTask, EchoTask, CharsTask, AddingTask,
-                                   CopyTask, BinaryAdditionTask)}
+TASKS = {cls.name: cls for cls in (SineTask, MackeyGlassTask, NarmaTask, LorenzTask, MemoryTask,
+                                   EchoTask, CharsTask, AddingTask, CopyTask,
+                                   BinaryAdditionTask)}
 
-__all__ = ["SeriesData", "Task", "nrmse", "SineTask", "MackeyGlassTask", "EchoTask", "CharsTask",
-           "SequenceTask", "AddingTask", "CopyTask", "BinaryAdditionTask", "TASKS", "choices"]
+__all__ = ["SeriesData", "Task", "nrmse", "SineTask", "MackeyGlassTask", "NarmaTask", "LorenzTask",
+           "MemoryTask", "EchoTask", "CharsTask", "SequenceTask", "AddingTask", "CopyTask",
+           "BinaryAdditionTask", "TASKS", "choices"]
 
 
 def choices(classification: bool) -> str:

@@ -8,8 +8,9 @@ A task is a dataclass of hyperparameters (its config keys) that subclasses :clas
 
 and declares, as class attributes, its ``name`` (``task=NAME``), ``primary_metric`` (the metric
 a sweep reports and a sweeper optimises), ``is_classification``, ``needs_feedback`` (the target
-reaches the model only as its previous output), ``headline`` (metrics shown in plot titles) and
-``rules`` (allowed ranges, checked by :meth:`Task.check`). The split is written once, here:
+reaches the model only as its previous output), ``feedback_allowed`` (False where the previous
+target would give the answer away), ``headline`` (metrics shown in plot titles) and ``rules``
+(allowed ranges, checked by :meth:`Task.check`). The split is written once, here:
 ``train_length`` / ``test_length`` from the series length and ``train_fraction``, unless a task
 fixes both lengths itself (:meth:`Task.split`).
 """
@@ -81,6 +82,9 @@ class Task:
     is_classification: ClassVar[bool] = False
     needs_feedback: ClassVar[bool] = False
     headline: ClassVar[tuple] = ()
+    feedback_allowed: ClassVar[bool] = True   # False: the previous target would give the answer
+                                              # away, so a model must not be fed it back
+    writes_series: ClassVar[bool] = True      # series.csv of the test part (False: too wide)
     rules: ClassVar[dict] = {}
     split_keys: ClassVar[tuple] = ("length", "train_fraction")   # the keys that size the series
                                                                  # and its test part
@@ -116,6 +120,21 @@ class Task:
         """Metrics of a regression task's predictions over the test part: one step ahead
         (teacher_forced, (T_test, D_out)) and closed loop (free_run, (free_run_length, D_out))."""
         raise NotImplementedError(f"task={self.name} is scored by cross-entropy, not score()")
+
+    def curves(self, data: SeriesData, teacher_forced: np.ndarray) -> dict[str, dict]:
+        """Tables a regression task computes from the one-step predictions, by name: {name:
+        {column: (K,) array}} (e.g. the memory function r^2 against the delay); {} for none."""
+        return {}
+
+    def trial_windows(self, data: SeriesData) -> list[tuple[int, int, int]]:
+        """Independent free-run trials in the test part, each (lead-in start, free-run start,
+        stop) as test-part indices: a model starts from the zero state, is driven teacher-forced
+        from the first to the second, then runs free to the third ([] for none)."""
+        return []
+
+    def score_trials(self, data: SeriesData, runs: np.ndarray) -> dict:
+        """Metrics of the trials' free runs, runs (trials, steps, D_out) ({} without trials)."""
+        return {}
 
     def theory(self, data: SeriesData) -> dict[str, float]:
         """Reference levels of the loss, worst first ({} where the task has none)."""
@@ -154,10 +173,12 @@ class Task:
 
 
 def nrmse(target: np.ndarray, prediction: np.ndarray, scale: float | None = None) -> float:
-    """Std-normalised RMSE: sqrt(mean((y - y_hat)^2)) / std(y); 1.0 = predicting the mean.
+    """Std-normalised RMSE: sqrt(mean((y - y_hat)^2)) / std(y); 1.0 = predicting the mean. For
+    (T, D) targets std(y)^2 is the mean of the D features' variances, so the error is
+    sqrt(mean_t ||y - y_hat||^2 / sum_j var(y_j)).
 
     ``scale`` replaces std(y), e.g. the std of the whole test series when scoring a short piece.
     """
     target, prediction = np.asarray(target), np.asarray(prediction)
-    scale = np.std(target) if scale is None else scale
+    scale = np.sqrt(np.mean(np.var(target, axis=0))) if scale is None else scale
     return float(np.sqrt(np.mean((target - prediction) ** 2)) / scale)

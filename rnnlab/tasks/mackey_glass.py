@@ -8,7 +8,11 @@ the delayed term linearly interpolated at half steps (so the scheme is second or
 dt = 0.1 the series is within ~1e-4 of the dt -> 0 limit over 300 time units); sampled every time unit after
 ``discard`` transient samples. No external input: a model sees y(t-1) = x(t-1) by output
 feedback and predicts x(t). Metrics: one-step (teacher-forced) NRMSE on the test part, and the
-NRMSE of a ``free_run_steps`` closed-loop continuation (both std-normalised).
+NRMSE of a ``free_run_steps`` closed-loop continuation (both std-normalised). With ``trials`` > 0
+also Jaeger's (2001) protocol: ``trials`` independent test lead-ins of ``lead_in`` teacher-forced
+steps from the zero state, each followed by a free run of ``free_run_steps`` (84): the error at
+the last free-run step over the trials (NRMSE84, ``trial_nrmse_at_horizon``). NOTES: Jaeger's
+N = 400, 3000 training steps gave NRMSE84 ~ 2.8e-4 (conf/experiment/mackey_glass_jaeger.yaml).
 """
 
 from dataclasses import dataclass
@@ -19,6 +23,9 @@ import numpy as np
 from rnnlab.resources import FLOAT, Need
 from rnnlab.tasks.base import SeriesData, Task, nrmse, split_rules
 from rnnlab.validation import Range, at_least, positive, require
+
+JAEGER_HORIZON = 84            # Jaeger (2001): the free-run step scored ...
+JAEGER_NRMSE84 = 2.8e-4        # ... and the NRMSE84 published for N = 400, 3000 training steps
 
 
 def mackey_glass(samples: int, delay: float = 17.0, gain: float = 0.2, decay: float = 0.1,
@@ -56,6 +63,8 @@ class MackeyGlassTask(Task):
     dt: float = 0.1                # RK4 step (time units); 1/dt samples are integrated per sample
     discard: int = 1000            # transient samples dropped before the series starts
     free_run_steps: int = 84       # closed-loop horizon scored after training
+    trials: int = 0                # > 0: Jaeger's protocol, this many independent free runs
+    lead_in: int = 1000            # teacher-forced steps from the zero state before each trial
 
     name: ClassVar[str] = "mackey_glass"
     primary_metric: ClassVar[str] = "one_step_nrmse"
@@ -71,6 +80,8 @@ class MackeyGlassTask(Task):
         "dt": Range(0, 1, False, True),
         "discard": at_least(0),
         "free_run_steps": at_least(1),
+        "trials": at_least(0),
+        "lead_in": at_least(1),
     }
 
     def check(self, prefix: str = "task.") -> None:
@@ -80,6 +91,11 @@ class MackeyGlassTask(Task):
         require(self.free_run_steps <= self.test_length,
                 f"{prefix}free_run_steps={self.free_run_steps} is out of range: allowed <= "
                 f"{self.test_length} (the test steps)")
+        if self.trials:
+            require(self.lead_in + self.free_run_steps <= self.test_length,
+                    f"{prefix}lead_in={self.lead_in} is out of range: allowed <= "
+                    f"{self.test_length - self.free_run_steps} (the test steps less "
+                    f"{prefix}free_run_steps, so that a trial fits in the test part)")
 
 
     def dimensions(self) -> tuple[int, int]:
@@ -104,3 +120,23 @@ class MackeyGlassTask(Task):
             "one_step_nrmse": nrmse(data.y_test, teacher_forced),
             "free_run_nrmse": nrmse(data.y_test[:len(free_run)], free_run, scale=np.std(data.y_test)),
         }
+
+    def trial_windows(self, data: SeriesData) -> list[tuple[int, int, int]]:
+        """``trials`` windows of lead_in + free_run_steps spread evenly over the test part."""
+        span = self.lead_in + self.free_run_steps
+        starts = np.linspace(0, len(data.y_test) - span, self.trials).round().astype(int)
+        return [(int(s), int(s) + self.lead_in, int(s) + span) for s in starts]
+
+    def score_trials(self, data: SeriesData, runs: np.ndarray) -> dict:
+        """Jaeger's NRMSE at the horizon h = free_run_steps (NRMSE84 for h = 84): the error at
+        the h-th free-run step, root mean square over the trials, over the std of the test
+        series; and the NRMSE over all h steps of all trials."""
+        if not len(runs):
+            return {}
+        targets = np.stack([data.y_test[start:stop] for _, start, stop in self.trial_windows(data)])
+        scale = np.std(data.y_test)
+        scores = {"trial_nrmse_at_horizon": nrmse(targets[:, -1], runs[:, -1], scale=scale),
+                  "trial_nrmse": nrmse(targets, runs, scale=scale), "trials_run": len(runs)}
+        if self.free_run_steps == JAEGER_HORIZON:
+            scores["reference_trial_nrmse_at_horizon"] = JAEGER_NRMSE84
+        return scores
