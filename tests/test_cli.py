@@ -79,10 +79,11 @@ def test_cli_config_error_is_one_line_exit_2_and_leaves_no_run_dir(cli, tmp_path
      "model.units=many is not allowed: Value 'many' of type 'str' could not be converted to Integer"),
     ("model=transformer", "model=transformer is unknown: allowed esn, gru, lstm, nvar, rnn"),
     ("task=weather", "task=weather is unknown: allowed adding, binary_addition, chars, copy, "
-                     "echo, mackey_glass, sine"),
+                     "echo, lorenz, mackey_glass, memory, narma, sine"),
     ("model.nope=3", "model.nope is not a key of this config: allowed units, spectral_radius, "
-                     "leak_rate, connectivity, input_scaling, bias_scaling, feedback_scaling, "
-                     "ridge, noise, washout"),
+                     "leak_rate, activation, topology, connectivity, input_scaling, "
+                     "bias_scaling, feedback_scaling, readout, ridge, ridge_path, "
+                     "validation_fraction, forgetting, rls_alpha, noise, washout"),
     ("model.units=1=2", "model.units=1=2 cannot be parsed: mismatched input '=' expecting <EOF>"),
 ])
 def test_cli_composition_errors_are_one_line_too(cli, tmp_path, override, message):

@@ -84,8 +84,10 @@ def test_gradient_flow_needs_a_trained_by_gradient_model(cli, tmp_path):
     assert result.stderr == ("rnnlab: error: model.hidden_size is not a key of this config, but a "
                              "config file sets it (experiment=gradient_flow, model=esn): that "
                              "preset cannot run with this model or task; allowed units, "
-                             "spectral_radius, leak_rate, connectivity, input_scaling, "
-                             "bias_scaling, feedback_scaling, ridge, noise, washout\n")
+                             "spectral_radius, leak_rate, activation, topology, connectivity, "
+                             "input_scaling, bias_scaling, feedback_scaling, readout, ridge, "
+                             "ridge_path, validation_fraction, forgetting, rls_alpha, noise, "
+                             "washout\n")
     assert not (tmp_path / "run").exists()
 
 

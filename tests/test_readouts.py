@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnlab import ESN, ConfigError, SineTask
+from rnnlab import ESN, ConfigError, MackeyGlassTask, SineTask
 from rnnlab.app.preflight import check_config
 from rnnlab.models.readouts import rls_readout
 
@@ -132,3 +132,41 @@ def test_bad_readout_on_the_command_line_names_the_key_as_typed(compose):
     with pytest.raises(ConfigError) as error:
         check_config(compose("model=esn", "task=sine", "model.readout=foo"))
     assert str(error.value) == "model.readout='foo' is not allowed: allowed one of ridge, rls, force"
+
+
+# ------------------------------------------------------------------------------ the ridge path
+def test_the_ridge_path_scores_every_penalty_as_a_separate_ridge_fit_would():
+    """One eigendecomposition: each penalty's validation NRMSE equals that of fit_ridge's own
+    solution with the same penalty."""
+    from rnnlab.ridge import fit_ridge, ridge_path
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((400, 12)) @ rng.standard_normal((12, 12))
+    Y = X @ rng.standard_normal((12, 2)) + 0.3 * rng.standard_normal((400, 2)) + 1.0
+    ridges = [0.0, 1e-3, 1.0, 30.0, 1e4]
+    errors = ridge_path(X[:300], Y[:300], ridges, (X[300:], Y[300:]))
+    for ridge, error in zip(ridges, errors):
+        weights, bias = fit_ridge(X[:300], Y[:300], ridge)
+        residual = Y[300:] - (X[300:] @ weights + bias)
+        expected = np.sqrt(np.mean(residual ** 2)) / np.sqrt(np.mean(np.var(Y[300:], axis=0)))
+        assert error == pytest.approx(expected, rel=1e-8)
+
+
+def test_an_esn_with_a_ridge_path_refits_with_the_chosen_penalty():
+    """The chosen penalty has the least validation error, and the readout equals an ESN fitted
+    with that penalty alone, bit for bit (the same states, the same solve)."""
+    task = MackeyGlassTask(length=2000)
+    data = task.make_data(None)
+    path = [1e-10, 1e-8, 1e-6, 1e-4, 1e-2]
+    chosen = ESN(units=80, seed=1, noise=0.0, ridge_path=path).fit(data.u_train, data.y_train)
+    assert chosen.ridge_ == path[int(np.argmin(chosen.ridge_errors_))]
+    assert len(set(np.round(chosen.ridge_errors_, 12))) == len(path)     # they differ
+    alone = ESN(units=80, seed=1, noise=0.0, ridge=chosen.ridge_).fit(data.u_train, data.y_train)
+    np.testing.assert_array_equal(chosen.W_out_, alone.W_out_)
+
+
+def test_a_ridge_path_is_refused_with_another_readout_and_with_negative_values():
+    with pytest.raises(ConfigError, match=r"ESN.ridge_path=\[0.1\] is not allowed with "
+                                          r"ESN.readout=rls"):
+        ESN(readout="rls", ridge_path=[0.1]).check()
+    with pytest.raises(ConfigError, match=r"ESN.ridge_path"):
+        ESN(ridge_path=[1e-6, -1.0]).check()

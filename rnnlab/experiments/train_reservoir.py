@@ -38,9 +38,9 @@ def check(spec: Experiment) -> None:
             f"(the task's training steps)")
     key, value = model.feedback_key, getattr(model, model.feedback_key)
     if task.needs_feedback:
-        require(model.feeds_back, f"model.{key}={value} is not allowed for task={task.name}: "
-                f"the target reaches the model only as its fed-back output; allowed "
-                f"{'> 0' if key == 'feedback_scaling' else 'true'}")
+        require(model.feeds_back, f"model.{key}={value} is out of range for task={task.name}: "
+                f"allowed {'> 0' if key == 'feedback_scaling' else 'true'} (the target reaches "
+                f"the model only as feedback)")
     if not task.feedback_allowed:
         require(not model.feeds_back, f"model.{key}={value} is not allowed for task={task.name}: "
                 f"feeding back the previous target would give the answer away; allowed "
@@ -97,6 +97,10 @@ def _fit_series(model, task, data: SeriesData) -> RunResult:
             runs.append(model.generate(data.u_test[start:stop], steps=stop - start))
         metrics.update(task.score_trials(data, np.stack(runs)))
     tables = {"series": series_table(data, teacher_forced, free_run)} if task.writes_series else {}
+    if getattr(model, "ridge_path", None) and model.readout == "ridge":    # the ESN's choice
+        metrics["ridge_chosen"] = model.ridge_
+        tables["ridge_path"] = pd.DataFrame({"ridge": list(model.ridge_path),
+                                             "validation_nrmse": model.ridge_errors_})
     for name, columns in task.curves(data, teacher_forced).items():
         tables[name] = pd.DataFrame(columns)
     return RunResult(metrics, tables)

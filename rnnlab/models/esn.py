@@ -27,7 +27,7 @@ Arrays are shaped (timesteps, features); a 1-D array is one feature.
 
 import dataclasses
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -37,9 +37,9 @@ from rnnlab import spectral
 from rnnlab.models.readouts import RLS, ForceLoop, rls_readout
 from rnnlab.models.reservoir import ACTIVATIONS, ClosedLoop, advance
 from rnnlab.resources import FLOAT, Need
-from rnnlab.ridge import fit_ridge
-from rnnlab.validation import (ConfigError, OneOf, Range, at_least, check_integer, check_ranges,
-                               fraction, non_negative, positive)
+from rnnlab.ridge import choose_ridge, fit_ridge
+from rnnlab.validation import (ConfigError, OneOf, Range, at_least, check_integer, check_list,
+                               check_ranges, fraction, non_negative, positive)
 
 READOUTS = ("ridge", "rls", "force")
 TOPOLOGIES = ("sparse", "orthogonal")
@@ -152,7 +152,9 @@ class ESN:
     topology), ``W_in_`` (N, 1 + D_in), ``W_fb_`` (N, D_out), ``noise_rng_`` (the state-noise
     stream), ``W_out_`` (D_out, 1 + D_in + N), and ``state_`` / ``last_output_``: where fitting
     (or :meth:`lead_in`) left the reservoir, from which predict/generate continue (after FORCE,
-    ``last_output_`` is the network's own last output). The state update is
+    ``last_output_`` is the network's own last output); with the ridge readout ``ridge_``, the
+    penalty used (chosen from ``ridge_path`` when one is given, with ``ridge_errors_``, each
+    penalty's validation NRMSE). The state update is
     :func:`rnnlab.models.reservoir.advance`. The measured ``spectral_radius_``,
     ``largest_singular_value_`` and ``effective_spectral_radius_`` of W are computed on first
     access (they cost a few eigensolves that fitting does not need).
@@ -170,6 +172,9 @@ class ESN:
     feedback_scaling: float = 1.0    # W_fb ~ U(-feedback_scaling, feedback_scaling); 0 = none
     readout: str = "ridge"           # how W_out is learned: ridge, rls (online) or force
     ridge: float = 1e-6              # beta, ridge's penalty on W_out (not on its bias)
+    ridge_path: list[float] = field(default_factory=list)   # several betas: the one of least
+                                     # validation error is chosen (one eigendecomposition)
+    validation_fraction: float = 0.2  # the last part of the fitted states that chooses it
     forgetting: float = 1.0          # lambda in (0, 1], RLS's forgetting factor (rls, force)
     rls_alpha: float = 1.0           # alpha, RLS's P_0 = I / alpha (rls, force): its ridge penalty
     noise: float = 1e-3              # std of xi(t) while fitting: keeps the free run stable
@@ -190,6 +195,7 @@ class ESN:
         "feedback_scaling": non_negative(),
         "readout": OneOf(READOUTS),
         "ridge": non_negative(),
+        "validation_fraction": Range(0, 1, False, False),
         "forgetting": fraction(),
         "rls_alpha": positive(),
         "noise": non_negative(),
@@ -199,6 +205,12 @@ class ESN:
     def check(self, prefix: str = "ESN.") -> None:
         """Raise ConfigError if a hyperparameter is out of range."""
         check_ranges(self, prefix)
+        if self.ridge_path:
+            check_list(self.ridge_path, non_negative(), f"{prefix}ridge_path")
+        if self.ridge_path and self.readout != "ridge":
+            raise ConfigError(f"{prefix}ridge_path={list(self.ridge_path)} is not allowed with "
+                              f"{prefix}readout={self.readout}: allowed [] (a path of ridge "
+                              f"penalties chooses the ridge readout's)")
 
     # ---------------------------------------------------------------- fitting
     def fit(self, u, y, washout: int | None = None) -> "ESN":
@@ -228,7 +240,12 @@ class ESN:
                            drive[None], activation=self.activation)
         self.state_, self.last_output_ = state[:, 0], y[-1].copy()
         if self.readout == "ridge":
-            self.W_out_ = fit_readout(features[washout:], y[washout:], self.ridge)
+            self.ridge_ = self.ridge
+            if self.ridge_path:                  # chosen on the last validation_fraction
+                self.ridge_, self.ridge_errors_ = choose_ridge(
+                    features[washout:], y[washout:], list(self.ridge_path),
+                    self.validation_fraction)
+            self.W_out_ = fit_readout(features[washout:], y[washout:], self.ridge_)
         else:
             self.W_out_ = rls_readout(features[washout:], y[washout:], self.rls_alpha,
                                       self.forgetting, description="RLS readout")
