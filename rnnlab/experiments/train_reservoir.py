@@ -97,11 +97,9 @@ def _fit_series(model, task, data: SeriesData) -> RunResult:
             runs.append(model.generate(data.u_test[start:stop], steps=stop - start))
         metrics.update(task.score_trials(data, np.stack(runs)))
     tables = {"series": series_table(data, teacher_forced, free_run)} if task.writes_series else {}
-    if getattr(model, "ridge_path", None) and model.readout == "ridge":    # the ESN's choice
-        metrics["ridge_chosen"] = model.ridge_
-        tables["ridge_path"] = pd.DataFrame({"ridge": list(model.ridge_path),
-                                             "validation_nrmse": model.ridge_errors_})
-    for name, columns in task.curves(data, teacher_forced).items():
+    chosen, chosen_tables = model.fit_record()           # e.g. the ridge path's choice
+    metrics.update(chosen)
+    for name, columns in {**chosen_tables, **task.curves(data, teacher_forced)}.items():
         tables[name] = pd.DataFrame(columns)
     return RunResult(metrics, tables)
 

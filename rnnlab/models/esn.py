@@ -324,6 +324,15 @@ class ESN:
         self.check_drawn()
         return spectral.effective_spectral_radius(self.W_, self.leak_rate)
 
+    def fit_record(self) -> tuple[dict, dict]:
+        """What fitting chose, for the run's records: (metrics, tables as {name: {column:
+        values}}) -- with a ridge path the penalty chosen and every penalty's validation NRMSE."""
+        if not (self.readout == "ridge" and self.ridge_path):
+            return {}, {}
+        return ({"ridge_chosen": self.ridge_},
+                {"ridge_path": {"ridge": list(self.ridge_path),
+                                "validation_nrmse": self.ridge_errors_}})
+
     def recurrent_blocks(self) -> dict[str, scipy.sparse.csr_array | np.ndarray]:
         """The recurrent matrix by name: {"W": W}."""
         self.check_drawn()

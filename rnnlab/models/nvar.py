@@ -129,6 +129,10 @@ class NVAR:
                      f"{test} test steps, and their Gram matrix",
                      FLOAT * (2 * F * train + F * test + 2 * F * F))]
 
+    def fit_record(self) -> tuple[dict, dict]:
+        """What fitting chose, for the run's records: nothing (the NVAR has no choices)."""
+        return {}, {}
+
     def recurrent_blocks(self) -> dict:
         """No recurrent matrix: {}."""
         return {}
