@@ -29,7 +29,7 @@ gradients are not vanishing.
 
 Timing: time.perf_counter; each side runs once untimed (warm-up), then --repeats timed calls,
 round-robin between the two sides so that a busy machine slows both alike; the table shows the
-best (and median) seconds per call and the ratio rnnlab best / torch best. Target: ratio <= 1.5.
+best (and median) seconds per call and the ratio rnnlab best / torch best.
 
 Threads: both libraries run in this one process with the same thread count, --threads (default 1):
 torch.set_num_threads(n) for torch (its OpenMP pool and MKL) and threadpoolctl.threadpool_limits(n)
@@ -50,7 +50,6 @@ from timing import blas_threads, positive_int, time_round_robin
 
 from rnnlab import GRU, LSTM, RNN
 
-TARGET_RATIO = 1.5        # rnnlab seconds / torch seconds, at most
 CHECK_TOLERANCE = 1e-3    # float32: largest relative difference allowed in the loss and gradients
 TORCH_GATE_ORDER = [0, 1, 3, 2]   # rnnlab blocks (i, f, o, g) taken in torch's order (i, f, g, o)
 
@@ -185,15 +184,12 @@ def run(args) -> None:
 
     print(f"\n{'model':6} {'rnnlab s':>9} {'torch s':>9} {'rnnlab/torch':>13}   "
           f"{'(medians: rnnlab s, torch s)':>28}")
-    met = True
     for kind, seconds in rows.items():
         ratio = min(seconds["rnnlab"]) / min(seconds["torch"])
-        met &= ratio <= TARGET_RATIO
         best, median = ({side: f(values) for side, values in seconds.items()}
                         for f in (min, statistics.median))
         print(f"{kind:6} {best['rnnlab']:9.4f} {best['torch']:9.4f} {ratio:12.2f}x   "
               f"{median['rnnlab']:14.4f} {median['torch']:9.4f}")
-    print(f"\ntarget rnnlab/torch <= {TARGET_RATIO:g}x: {'met' if met else 'NOT met'}")
 
 
 if __name__ == "__main__":

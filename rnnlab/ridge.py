@@ -8,10 +8,17 @@ The ridge path: with one eigendecomposition Xc^T Xc = V diag(lambda) V^T, every 
 are w(beta) = V diag(1 / (lambda + beta)) V^T Xc^T Yc, so many penalties cost one
 factorisation (:func:`ridge_path`), and the one with the least validation error is chosen
 without driving the reservoir again (:func:`choose_ridge`).
+
+Streamed (:class:`RidgeAccumulator`): the same problem from rows that arrive chunk by chunk, in
+O(F^2) memory. Each chunk is shifted by a reference r (the first chunk's mean) before its
+products are added, S = sum (x - r)(x - r)^T, and the centred Gram matrix is recovered at the end
+as Xc^T Xc = S - n (m - r)(m - r)^T with m the mean of all rows; since m - r is small, the
+correction cancels little (forming X^T X - n m m^T directly loses digits on offset states).
 """
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.blas
 
 
 def fit_ridge(features: np.ndarray, targets: np.ndarray, ridge: float,
@@ -29,13 +36,23 @@ def fit_ridge(features: np.ndarray, targets: np.ndarray, ridge: float,
         centred = features - feature_mean
     centred_targets = targets - target_mean
     if ridge > 0:
-        gram = centred.T @ centred  # (F, F); numpy uses a symmetric rank-k update here
-        gram[np.diag_indices_from(gram)] += ridge
-        weights = scipy.linalg.solve(gram, centred.T @ centred_targets, assume_a="pos")
+        gram = centred.T @ centred  # (F, F); numpy uses a symmetric rank-k update here, and
+        # mirrors it: exactly symmetric, so its transpose, Fortran-ordered as LAPACK wants it,
+        # is the same matrix without a copy
+        weights = solve_normal_equations(gram.T, centred.T @ centred_targets, ridge)
     else:  # no regularisation: the minimum-norm least-squares solution
         weights = np.linalg.lstsq(centred, centred_targets, rcond=None)[0]
     bias = target_mean - feature_mean @ weights
     return weights, bias
+
+
+def solve_normal_equations(gram: np.ndarray, cross: np.ndarray, ridge: float) -> np.ndarray:
+    """w = (Xc^T Xc + ridge I)^-1 Xc^T Yc from gram (F, F) and cross (F, D), by Cholesky
+    (``gram`` is overwritten); ridge 0: the minimum-norm solution of the normal equations."""
+    if ridge > 0:
+        gram[np.diag_indices_from(gram)] += ridge
+        return scipy.linalg.solve(gram, cross, assume_a="pos", overwrite_a=True)
+    return scipy.linalg.lstsq(gram, cross)[0]
 
 
 def ridge_path(features: np.ndarray, targets: np.ndarray, ridges,
@@ -67,3 +84,55 @@ def choose_ridge(features: np.ndarray, targets: np.ndarray, ridges,
                         (features[split:], targets[split:]))
     finite = np.where(np.isfinite(errors), errors, np.inf)
     return float(ridges[int(np.argmin(finite))]), errors
+
+
+class RidgeAccumulator:
+    """The ridge problem of :func:`fit_ridge`, accumulated from chunks of rows (module
+    docstring): :meth:`add` each chunk (features (n, F), targets (n, D)) in order, then
+    :meth:`solve` once. The same chunks in the same order give the same bytes.
+
+    Memory: one (F, F) matrix, of which BLAS's symmetric rank-k update (syrk) fills the upper
+    triangle in place, chunk after chunk, and the solve factorises in place."""
+
+    def __init__(self):
+        self.rows = 0
+        self.solved = False
+
+    def add(self, features: np.ndarray, targets: np.ndarray) -> None:
+        if self.solved:
+            raise RuntimeError("this accumulator has been solved: its Gram matrix was "
+                               "factorised in place; start a new one")
+        if len(features) == 0:
+            return
+        if self.rows == 0:
+            self.feature_shift, self.target_shift = features.mean(axis=0), targets.mean(axis=0)
+            F, D = features.shape[1], targets.shape[1]
+            self.gram = np.zeros((F, F), order="F")        # upper triangle: sum (x-r)(x-r)^T
+            self.cross, self.feature_sum, self.target_sum = np.zeros((F, D)), np.zeros(F), np.zeros(D)
+        shifted = features - self.feature_shift             # (n, F); its transpose is (F, n)
+        shifted_targets = targets - self.target_shift       # Fortran-ordered for BLAS
+        scipy.linalg.blas.dsyrk(1.0, shifted.T, beta=1.0, c=self.gram, overwrite_c=True)
+        self.cross += shifted.T @ shifted_targets
+        self.feature_sum += shifted.sum(axis=0)
+        self.target_sum += shifted_targets.sum(axis=0)
+        self.rows += len(features)
+
+    def solve(self, ridge: float) -> tuple[np.ndarray, np.ndarray]:
+        """(weights (F, D), bias (D,)), as :func:`fit_ridge` of all the rows added."""
+        if self.rows == 0:
+            raise ValueError("no rows were added: allowed at least one row to fit")
+        if self.solved:
+            raise RuntimeError("this accumulator has been solved already: solve once")
+        self.solved = True
+        feature_offset = self.feature_sum / self.rows      # m - r
+        target_offset = self.target_sum / self.rows
+        gram = scipy.linalg.blas.dsyr(-float(self.rows), feature_offset, a=self.gram,
+                                      overwrite_a=True)    # - n (m - r)(m - r)^T, upper
+        cross = self.cross - self.rows * np.outer(feature_offset, target_offset)
+        if ridge > 0:
+            gram[np.diag_indices_from(gram)] += ridge
+            weights = scipy.linalg.solve(gram, cross, assume_a="pos", overwrite_a=True)
+        else:                                              # lstsq reads the whole matrix
+            weights = solve_normal_equations(np.triu(gram) + np.triu(gram, 1).T, cross, 0.0)
+        bias = (self.target_shift + target_offset) - (self.feature_shift + feature_offset) @ weights
+        return weights, bias

@@ -83,7 +83,7 @@ def test_cli_config_error_is_one_line_exit_2_and_leaves_no_run_dir(cli, tmp_path
     ("model.nope=3", "model.nope is not a key of this config: allowed units, spectral_radius, "
                      "leak_rate, activation, topology, connectivity, input_scaling, "
                      "bias_scaling, feedback_scaling, readout, ridge, ridge_path, "
-                     "validation_fraction, forgetting, rls_alpha, noise, washout"),
+                     "validation_fraction, forgetting, rls_alpha, noise, washout, chunk_steps"),
     ("model.units=1=2", "model.units=1=2 cannot be parsed: mismatched input '=' expecting <EOF>"),
 ])
 def test_cli_composition_errors_are_one_line_too(cli, tmp_path, override, message):

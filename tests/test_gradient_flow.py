@@ -87,7 +87,7 @@ def test_gradient_flow_needs_a_trained_by_gradient_model(cli, tmp_path):
                              "spectral_radius, leak_rate, activation, topology, connectivity, "
                              "input_scaling, bias_scaling, feedback_scaling, readout, ridge, "
                              "ridge_path, validation_fraction, forgetting, rls_alpha, noise, "
-                             "washout\n")
+                             "washout, chunk_steps\n")
     assert not (tmp_path / "run").exists()
 
 

@@ -30,6 +30,9 @@ def check(spec: Experiment) -> None:
             f"model.readout={model.readout} with model.activation={model.activation} cannot run "
             f"kind=esn_sweep: allowed model.readout=ridge and model.activation=tanh (the sweep "
             f"fits every grid point's ridge readout from one tanh reservoir's states)")
+    require(model.chunk_steps == 0,
+            f"model.chunk_steps={model.chunk_steps} cannot run kind=esn_sweep: allowed 0 (the "
+            f"sweep fits every grid point's readout from its stored states)")
     require(not task.is_classification,
             f"task={task.name} cannot run kind=esn_sweep: allowed {tasks.choices(False)} "
             f"(the sweep scores regression tasks)")

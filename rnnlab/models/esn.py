@@ -25,6 +25,7 @@ back the network's own output, so the network runs as a free-running pattern gen
 Arrays are shaped (timesteps, features); a 1-D array is one feature.
 """
 
+import concurrent.futures
 import dataclasses
 import functools
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from rnnlab import spectral
 from rnnlab.models.readouts import RLS, ForceLoop, rls_readout
 from rnnlab.models.reservoir import ACTIVATIONS, ClosedLoop, advance
 from rnnlab.resources import FLOAT, Need
-from rnnlab.ridge import choose_ridge, fit_ridge
+from rnnlab.ridge import RidgeAccumulator, choose_ridge, fit_ridge
 from rnnlab.validation import (ConfigError, OneOf, Range, at_least, check_integer, check_list,
                                check_ranges, fraction, non_negative, positive)
 
@@ -179,6 +180,8 @@ class ESN:
     rls_alpha: float = 1.0           # alpha, RLS's P_0 = I / alpha (rls, force): its ridge penalty
     noise: float = 1e-3              # std of xi(t) while fitting: keeps the free run stable
     washout: int = 100               # initial states discarded before the readout is fitted
+    chunk_steps: int = 0             # 0: keep every state, one Gram product; > 0: drive this many
+                                     # steps at a time, the Gram matrix summed chunk by chunk
     seed: int | np.random.Generator | None = None
 
     name: ClassVar[str] = "esn"
@@ -200,6 +203,7 @@ class ESN:
         "rls_alpha": positive(),
         "noise": non_negative(),
         "washout": at_least(0),
+        "chunk_steps": at_least(0),
     }
 
     def check(self, prefix: str = "ESN.") -> None:
@@ -207,6 +211,15 @@ class ESN:
         check_ranges(self, prefix)
         if self.ridge_path:
             check_list(self.ridge_path, non_negative(), f"{prefix}ridge_path")
+        if self.chunk_steps == 1:
+            raise ConfigError(f"{prefix}chunk_steps=1: allowed 0 (no chunks) or an integer >= 2 "
+                              f"(a one-step chunk rounds the input product differently)")
+        if self.chunk_steps and (self.readout != "ridge" or self.ridge_path):
+            setting = (f"{prefix}ridge_path={list(self.ridge_path)}" if self.ridge_path
+                       else f"{prefix}readout={self.readout}")
+            raise ConfigError(f"{prefix}chunk_steps={self.chunk_steps} is not allowed with "
+                              f"{setting}: allowed 0 (the chunked fit sums the ridge readout's "
+                              f"Gram matrix; it keeps no states to score a path or run RLS on)")
         if self.ridge_path and self.readout != "ridge":
             raise ConfigError(f"{prefix}ridge_path={list(self.ridge_path)} is not allowed with "
                               f"{prefix}readout={self.readout}: allowed [] (a path of ridge "
@@ -226,6 +239,8 @@ class ESN:
         self.draw_weights(u.shape[1], y.shape[1])
         if self.readout == "force":
             return self._fit_force(u, y, washout)
+        if self.chunk_steps:
+            return self._fit_chunked(u, y, washout)
         # One (T, D_in + N) buffer holds the readout's features [u, x]: the state columns first
         # receive the drive, which the update overwrites in place with the states (T*N is the
         # big cost).
@@ -249,6 +264,41 @@ class ESN:
         else:
             self.W_out_ = rls_readout(features[washout:], y[washout:], self.rls_alpha,
                                       self.forgetting, description="RLS readout")
+        return self
+
+    def _fit_chunked(self, u: np.ndarray, y: np.ndarray, washout: int) -> "ESN":
+        """Ridge readout in O(N^2 + chunk_steps N) memory: drive the reservoir ``chunk_steps``
+        steps at a time (the same states as one pass) and add each chunk's rows after the
+        washout to a :class:`RidgeAccumulator`, on a second thread while the next chunk runs
+        (the Gram product and the sparse loop share two cores). Chunks are added one at a time,
+        in order, whatever the threads do: the same bytes."""
+        D_in, T = u.shape[1], y.shape[0]
+        chunks = self.chunks(T)
+        longest = max(stop - start for start, stop in chunks)
+        buffers = [np.empty((longest, D_in + self.units)) for _ in range(2)]
+        accumulator, state = RidgeAccumulator(), np.zeros((self.units, 1))
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pending = None                # the previous chunk, being added from its buffer
+            for number, (start, stop) in enumerate(chunks):
+                features = buffers[number % 2][:stop - start]
+                features[:, :D_in] = u[start:stop]
+                first = y[start - 1] if start else np.zeros(y.shape[1])
+                drive = self.drive(u[start:stop], previous_outputs(first, y[start:stop]),
+                                   out=features[:, D_in:])
+                noise = self.state_noise(stop - start)   # the same draws as one call for all
+                if noise is not None:
+                    drive += noise
+                state, _ = advance(self.W_, [1.0], [self.leak_rate], state, drive[None],
+                                   activation=self.activation)
+                skip = min(max(washout - start, 0), stop - start)
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(accumulator.add, features[skip:], y[start + skip:stop])
+            pending.result()
+        self.state_, self.last_output_ = state[:, 0], y[-1].copy()
+        self.ridge_ = self.ridge
+        weights, bias = accumulator.solve(self.ridge)
+        self.W_out_ = np.hstack([bias[:, None], weights.T])
         return self
 
     def _fit_force(self, u: np.ndarray, y: np.ndarray, washout: int) -> "ESN":
@@ -381,10 +431,25 @@ class ESN:
         so each prediction is one step ahead. For a free run use :meth:`generate`.
         """
         u, y = self._teacher_series(u, y, "predict")
-        states = self.drive(u, previous_outputs(self.last_output_, y))
-        advance(self.W_, [1.0], [self.leak_rate], self.state_[:, None], states[None],
-                activation=self.activation)
-        return readout(self.W_out_, np.hstack([u, states]))
+        outputs, state = np.empty((len(u), self.W_out_.shape[0])), self.state_[:, None]
+        previous = previous_outputs(self.last_output_, y)
+        for start, stop in self.chunks(len(u)):
+            states = self.drive(u[start:stop], previous[start:stop])
+            state, _ = advance(self.W_, [1.0], [self.leak_rate], state, states[None],
+                               activation=self.activation)
+            outputs[start:stop] = readout(self.W_out_, np.hstack([u[start:stop], states]))
+        return outputs
+
+    def chunks(self, steps: int):
+        """(start, stop) of the chunks a series of ``steps`` steps is driven in: one chunk,
+        or ``chunk_steps`` steps at a time (the memory of the states: chunk x N)."""
+        size = self.chunk_steps or max(steps, 1)
+        starts = list(range(0, steps, size))
+        if len(starts) > 1 and steps - starts[-1] == 1:
+            starts.pop()   # no one-step chunk: numpy's matrix-vector path rounds the input
+                           # product differently from the matrix-matrix one
+        return [(start, starts[k + 1] if k + 1 < len(starts) else steps)
+                for k, start in enumerate(starts)]
 
     def lead_in(self, u=None, y=None) -> "ESN":
         """Forget where fitting ended: from the zero state, drive the reservoir teacher-forced
@@ -392,10 +457,12 @@ class ESN:
         noise), and keep the state and last output where it ends, so that the next
         predict/generate continue from there (e.g. independent test trials). Returns self."""
         u, y = self._teacher_series(u, y, "lead_in")
-        outputs = y.shape[1]
-        drive = self.drive(u, previous_outputs(np.zeros(outputs), y))
-        state, _ = advance(self.W_, [1.0], [self.leak_rate], np.zeros((self.units, 1)),
-                           drive[None], activation=self.activation)
+        outputs, state = y.shape[1], np.zeros((self.units, 1))
+        previous = previous_outputs(np.zeros(outputs), y)
+        for start, stop in self.chunks(len(u)):
+            state, _ = advance(self.W_, [1.0], [self.leak_rate], state,
+                               self.drive(u[start:stop], previous[start:stop])[None],
+                               activation=self.activation)
         self.state_ = state[:, 0]
         self.last_output_ = y[-1].copy() if len(y) else np.zeros(outputs)
         return self
@@ -409,10 +476,15 @@ class ESN:
         """
         self.check_fitted()
         u = free_run_inputs(u, steps, self.fitted_dimensions()[0], "ESN")
-        loop = ClosedLoop([self.W_out_], self.W_fb_, u, self.last_output_[None])
-        advance(self.W_, [1.0], [self.leak_rate], self.state_[:, None], self.drive(u, None)[None],
-                activation=self.activation, closed_loop=loop)
-        return loop.outputs[0]
+        outputs, state = np.empty((len(u), self.W_fb_.shape[1])), self.state_[:, None]
+        last_output = self.last_output_
+        for start, stop in self.chunks(len(u)):
+            loop = ClosedLoop([self.W_out_], self.W_fb_, u[start:stop], last_output[None])
+            state, _ = advance(self.W_, [1.0], [self.leak_rate], state,
+                               self.drive(u[start:stop], None)[None],
+                               activation=self.activation, closed_loop=loop)
+            outputs[start:stop], last_output = loop.outputs[0], loop.output[0]
+        return outputs
 
     feedback_key: ClassVar[str] = "feedback_scaling"   # the setting that turns feedback off
 
@@ -420,17 +492,22 @@ class ESN:
         """W (sparse; dense for the orthogonal topology) and the Gram matrix, or RLS's P of the
         same size (sized by N); the (T, D_in + N) states of the training part with their noise,
         and of the test part (sized by the series), for D_in = ``inputs`` over ``train`` +
-        ``test`` steps."""
+        ``test`` steps -- or, with ``chunk_steps``, the states of one chunk at a time."""
         N = self.units
         if self.topology == "orthogonal":   # dense: the Gaussian draw, and Q and R of its QR
             entries, weights = N * N, 3 * FLOAT * N * N
         else:
             entries = max(1, round(self.connectivity * N * N))
             weights = 32 * entries + (FLOAT * N * N if entries > N * N / 50 else 0)   # positions
-        return [Need("model.units", N, f"the reservoir ({entries} weights) and its Gram matrix",
-                     weights + 2 * FLOAT * (inputs + N) ** 2),
-                Need("series", train + test, f"the states of {N} units over {train} training "
-                     f"and {test} test steps", 2 * FLOAT * (inputs + N) * (train + test))]
+        gram = Need("model.units", N, f"the reservoir ({entries} weights) and its Gram matrix",
+                    weights + 2 * FLOAT * (inputs + N) ** 2)
+        if self.chunk_steps:   # two chunk buffers, the drive of a predicted chunk and its copy
+            chunk = min(self.chunk_steps, max(train, test))
+            return [gram, Need("model.chunk_steps", self.chunk_steps, f"the states of {N} units, "
+                               f"{chunk} steps at a time", 4 * FLOAT * (inputs + N) * chunk)]
+        return [gram, Need("series", train + test, f"the states of {N} units over {train} "
+                           f"training and {test} test steps",
+                           2 * FLOAT * (inputs + N) * (train + test))]
 
     @property
     def feeds_back(self) -> bool:
