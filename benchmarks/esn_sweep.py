@@ -93,6 +93,7 @@ from timing import positive_int, time_round_robin
 
 from rnnlab import ESN, MackeyGlassTask
 from rnnlab.analyses.esn_sweep import sweep
+from rnnlab.resources import worker_threads
 
 OWN_RADIUS = 1.0    # conf/model_task/esn_mackey_glass.yaml's spectral radius: the "one fit"
 
@@ -137,7 +138,8 @@ def run(args) -> None:
           f"{args.connectivity}, {args.values} radii in [0.1, 1.6], {data.train_length} fit "
           f"steps (washout {model.washout}), {len(data.y_test)} test steps")
     print(f"  numpy {np.__version__}, scipy {scipy.__version__}; BLAS threads: {pools}; "
-          f"{os.cpu_count()} CPUs")
+          f"{os.cpu_count()} CPUs; the grid points' readouts on {worker_threads()} thread(s) "
+          f"(OMP_NUM_THREADS sets it)")
     print(f"  best and median of {args.repeats} timed run(s) per row, after 1 warm-up\n")
 
     runs = {

@@ -57,3 +57,16 @@ def check_needs(needs: list[Need], available: float | None = None) -> None:
     raise ConfigError(f"{largest.key}={largest.value!r} needs about {size(largest.bytes)} for "
                       f"{largest.what} ({size(total)} in all): allowed what fits in the "
                       f"{size(available)} of memory available")
+
+
+def worker_threads() -> int:
+    """Threads a run may give independent pieces of its work (an ESN sweep's readouts, the
+    chunked fit's Gram matrix): OMP_NUM_THREADS where it is set -- joblib's workers get the
+    cores divided among the jobs there, and it is the usual way to ask for one thread -- else
+    every core. Results never depend on it: each piece runs alone on one BLAS call sequence."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    try:
+        return max(1, int(value))
+    except ValueError:
+        return os.cpu_count() or 1
+

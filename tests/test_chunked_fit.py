@@ -91,3 +91,11 @@ def test_chunked_memory_estimate_counts_one_chunk_not_the_series():
     assert "series" in whole and "series" not in chunked
     assert chunked["model.chunk_steps"] == 4 * 8 * (inputs + 500) * 1000
     assert chunked["model.chunk_steps"] < whole["series"] / 50
+
+
+def test_chunked_fit_gives_the_same_bytes_on_one_thread_as_on_two(monkeypatch):
+    u, y = series()
+    overlapped = ESN(units=50, chunk_steps=97, seed=4).fit(u, y)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")               # no second thread: in turn
+    in_turn = ESN(units=50, chunk_steps=97, seed=4).fit(u, y)
+    assert overlapped.W_out_.tobytes() == in_turn.W_out_.tobytes()

@@ -210,3 +210,13 @@ def test_batches_of_grid_points_give_the_same_rows(monkeypatch, sine_data):
     together = sweep(*args)
     monkeypatch.setattr("rnnlab.analyses.reservoir_dynamics.MEMORY_BUDGET_BYTES", 1)  # one per batch
     pd.testing.assert_frame_equal(sweep(*args), together, rtol=1e-9, atol=0)
+
+
+def test_sweep_readouts_give_the_same_bytes_on_one_thread_as_on_several(monkeypatch, sine_data):
+    # the grid points' ridge readouts are fitted side by side on worker_threads() threads
+    model = ESN(units=30, connectivity=0.2, seed=6)
+    args = (model, SINE, sine_data, [0.4, 0.8, 1.1, 1.3], None, None)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    several = sweep(*args, memory_capacity=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    pd.testing.assert_frame_equal(sweep(*args, memory_capacity=False), several, rtol=0, atol=0)

@@ -33,6 +33,7 @@ steps, N = 1000: 384 MB); a grid needing more than ``MEMORY_BUDGET_BYTES`` runs 
     summarise(table, "one_step_nrmse")
 """
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import itertools
@@ -49,6 +50,7 @@ from rnnlab.analyses.reservoir_dynamics import batches, effective_spectral_radii
 from rnnlab.analyses.scoring import first_zero_crossing
 from rnnlab.models.esn import ESN, as_series, fit_readout, previous_outputs, readout
 from rnnlab.models.reservoir import ClosedLoop, advance
+from rnnlab.resources import worker_threads
 from rnnlab.tasks.base import SeriesData
 from rnnlab.validation import check_list
 
@@ -208,7 +210,8 @@ def _task_errors(model: ESN, task, data: SeriesData, points, base: ESN, lyapunov
             fitted, _ = advance(base.W_, scales, leaks, np.zeros((N, len(chunk))),
                                 buffer[:, :T1, D:], description="sweep: fit")
         with _timed(timings, "fit: ridge readouts"):
-            for j, esn in enumerate(nets):
+            def fit(j: int) -> None:      # grid points are independent: as many at once as
+                esn = nets[j]             # worker_threads(), each exactly as ESN.fit does it
                 esn.state_, esn.last_output_ = fitted[:, j].copy(), y_train[-1].copy()
                 try:
                     esn.W_out_ = fit_readout(buffer[j, model.washout:T1], y_train[model.washout:],
@@ -216,6 +219,9 @@ def _task_errors(model: ESN, task, data: SeriesData, points, base: ESN, lyapunov
                 except np.linalg.LinAlgError:
                     log.warning("ridge solve failed at %s: its metrics are NaN", chunk[j])
                     esn.W_out_ = np.full((y.shape[1], 1 + D + N), np.nan)
+
+            with concurrent.futures.ThreadPoolExecutor(min(worker_threads(), len(nets))) as pool:
+                list(pool.map(fit, range(len(nets))))
 
         with _timed(timings, "predict: states" + (" and tangents" if lyapunov else "")):
             _fill(buffer[:, :T2], nets, u_test, previous_outputs(y_train[-1], y_test))

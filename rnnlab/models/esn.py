@@ -37,7 +37,7 @@ import scipy.sparse
 from rnnlab import spectral
 from rnnlab.models.readouts import RLS, ForceLoop, rls_readout
 from rnnlab.models.reservoir import ACTIVATIONS, ClosedLoop, advance
-from rnnlab.resources import FLOAT, Need
+from rnnlab.resources import FLOAT, Need, worker_threads
 from rnnlab.ridge import RidgeAccumulator, choose_ridge, fit_ridge
 from rnnlab.validation import (ConfigError, OneOf, Range, at_least, check_integer, check_list,
                                check_ranges, fraction, non_negative, positive)
@@ -270,13 +270,15 @@ class ESN:
         """Ridge readout in O(N^2 + chunk_steps N) memory: drive the reservoir ``chunk_steps``
         steps at a time (the same states as one pass) and add each chunk's rows after the
         washout to a :class:`RidgeAccumulator`, on a second thread while the next chunk runs
-        (the Gram product and the sparse loop share two cores). Chunks are added one at a time,
+        (the Gram product and the sparse loop share two cores; one thread where
+        :func:`rnnlab.resources.worker_threads` gives one). Chunks are added one at a time,
         in order, whatever the threads do: the same bytes."""
         D_in, T = u.shape[1], y.shape[0]
         chunks = self.chunks(T)
         longest = max(stop - start for start, stop in chunks)
         buffers = [np.empty((longest, D_in + self.units)) for _ in range(2)]
         accumulator, state = RidgeAccumulator(), np.zeros((self.units, 1))
+        overlap = worker_threads() > 1    # else (OMP_NUM_THREADS=1) one chunk after another
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             pending = None                # the previous chunk, being added from its buffer
             for number, (start, stop) in enumerate(chunks):
@@ -293,8 +295,12 @@ class ESN:
                 skip = min(max(washout - start, 0), stop - start)
                 if pending is not None:
                     pending.result()
-                pending = pool.submit(accumulator.add, features[skip:], y[start + skip:stop])
-            pending.result()
+                if overlap:
+                    pending = pool.submit(accumulator.add, features[skip:], y[start + skip:stop])
+                else:
+                    accumulator.add(features[skip:], y[start + skip:stop])
+            if pending is not None:
+                pending.result()
         self.state_, self.last_output_ = state[:, 0], y[-1].copy()
         self.ridge_ = self.ridge
         weights, bias = accumulator.solve(self.ridge)
