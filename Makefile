@@ -7,20 +7,25 @@ PY     := $(VENV)/bin/python
 
 .PHONY: run test bench clean
 
+# setuptools warns on every editable install that a folder named like the package (rnnlab/ here,
+# which is the package itself) may take precedence in this directory: true and harmless, so the
+# installs below do not print it.
+QUIET_BUILD := PYTHONWARNINGS=ignore::UserWarning
+
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(PY) pyproject.toml
-	$(PY) -m pip install --quiet -e .
+	$(QUIET_BUILD) $(PY) -m pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[test,sweep,slurm,optuna]'
+	$(QUIET_BUILD) $(PY) -m pip install --quiet -e '.[test,sweep,slurm,optuna]'
 	touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(QUIET_BUILD) $(PY) -m pip install --quiet -e '.[bench]'
 	touch $@
 
 run: $(VENV)/.installed

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -33,6 +34,29 @@ def test_default_run_meets_the_frequency_generator_targets(cli, tmp_path):
     assert len(pd.read_csv(run_dir / "spectrum.csv")) == 300  # all eigenvalues for N <= 2000
     summary = result.stdout.strip().splitlines()[-1]
     assert summary.startswith("esn on sine (seed 0): teacher_forced_nrmse=")
+    # the free run is judged by its frequency and amplitude, not by its NRMSE
+    assert "free_run_frequency_error_median=" in summary
+    assert "free_run_amplitude_error_median=" in summary
+    assert "free_run_nrmse" not in summary and "in metrics.csv" in summary
+    assert "Generator(PCG64)" not in result.stdout + result.stderr   # the log names no address
+
+
+def test_help_lists_every_model_task_and_preset_and_version_is_rnnlabs(cli):
+    from rnnlab import __name__ as package
+    from rnnlab.models import MODELS
+    from rnnlab.tasks import TASKS
+    shown = cli("--help")
+    assert shown.returncode == 0, shown.stderr
+    text = shown.stdout
+    assert text.startswith(f"{package} ") and "Hydra" not in text.splitlines()[0]
+    presets = [path.stem for path in (ROOT / "conf" / "experiment").glob("*.yaml")]
+    for name in [*MODELS, *TASKS, *presets]:
+        assert f"\n  {name} " in text, name
+    assert "_schema" not in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    version = cli("--version")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert version.returncode == 0 and version.stdout.strip() == f"rnnlab {project['version']}"
 
 
 def test_outputs_go_under_outputs_of_the_working_directory(cli, tmp_path):

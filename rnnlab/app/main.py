@@ -25,9 +25,11 @@ from omegaconf.errors import OmegaConfBaseException
 
 from rnnlab.app import callbacks
 from rnnlab.app.callbacks import refuse
+from rnnlab.app.help import version
 from rnnlab.app.preflight import check_config, one_line
 from rnnlab.app.schema import register_configs
-from rnnlab.experiments import EXPERIMENTS, experiment, records, run_experiment, summary
+from rnnlab.experiments import (EXPERIMENTS, experiment, records, run_experiment, shown_metrics,
+                                summary)
 from rnnlab.validation import ConfigError
 
 log = logging.getLogger("rnnlab")
@@ -75,7 +77,7 @@ def main(cfg: DictConfig) -> float | None:
     finally:
         if lock is not None:
             lock.release()
-    print(summary(metrics, out_dir))
+    print(summary(metrics, out_dir, shown_metrics(spec, headline)))
     return objective(metrics, headline)
 
 
@@ -114,6 +116,9 @@ def cli() -> None:
     (an unknown config choice, a value of the wrong type, an override that does not parse) said
     in one line on stderr and exit status 2; Ctrl-C or SIGTERM end with one line too (status 130),
     the interrupted run marked ``interrupted`` and an interrupted sweep's report written."""
+    if sys.argv[1:] == ["--version"]:   # rnnlab's version, not Hydra's
+        print(f"rnnlab {version()}")
+        return
     register_configs()
     os.environ["HYDRA_FULL_ERROR"] = "1"   # Hydra's errors reach us as exceptions, not as text
     signal.signal(signal.SIGTERM, _terminate)

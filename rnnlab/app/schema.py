@@ -16,6 +16,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 from rnnlab.analyses.esn_sweep import ESNSweepConfig
+from rnnlab.app.help import register_help
 from rnnlab.analyses.gradient_flow import GradientFlowConfig
 from rnnlab.models import MODELS
 from rnnlab.tasks import TASKS
@@ -60,9 +61,11 @@ class RunConfig:
 
 def register_configs() -> None:
     """Store the schemas in Hydra's ConfigStore: the run's, and every registered model and task
-    under its name (group ``model`` / ``task``), so ``model=NAME`` needs no YAML file."""
+    under its name (group ``model`` / ``task``), so ``model=NAME`` needs no YAML file; and the
+    app's help."""
     store = ConfigStore.instance()
     store.store(name="rnnlab_schema", node=RunConfig)
+    register_help()                        # hydra/help: rnnlab, which config.yaml selects
     for group, table in [("model", MODELS), ("task", TASKS)]:
         for name, cls in table.items():
             store.store(group=group, name=name, node=structured_config(cls))

@@ -11,8 +11,8 @@ train_recurrent.py), ``gradient_flow``, ``esn_sweep``. outputs.py holds what the
 
 from rnnlab.experiments.outputs import RunResult
 from rnnlab.experiments.registry import EXPERIMENTS
-from rnnlab.experiments.run import check_experiment, run_experiment, summary
+from rnnlab.experiments.run import check_experiment, run_experiment, shown_metrics, summary
 from rnnlab.experiments.spec import Experiment, experiment
 
 __all__ = ["EXPERIMENTS", "Experiment", "RunResult", "check_experiment", "experiment",
-           "run_experiment", "summary"]
+           "run_experiment", "shown_metrics", "summary"]

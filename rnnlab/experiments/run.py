@@ -137,10 +137,27 @@ def _run(spec: Experiment, place: RunPlace) -> RunResult:
     return result
 
 
-def summary(metrics: dict, out_dir) -> str:
-    """One line: what ran, its headline numbers, where the outputs are."""
+def summary(metrics: dict, out_dir, shown=()) -> str:
+    """One line: what ran, its headline numbers, where the outputs are. ``shown``: the metrics
+    worth reading first (the task's; see :func:`shown_metrics`), in that order, each where the
+    run has it -- the rest are in metrics.csv; empty: every metric."""
     skip = {"kind", "model", "task", "seed", "headline_metric", "config_fingerprint"}
-    numbers = " ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
-                       for key, value in metrics.items() if key not in skip)
+    keys = [key for key in shown if key in metrics] or [key for key in metrics if key not in skip]
+    if metrics.get("diverged") is True and "diverged_step" not in keys:
+        keys += ["diverged_step", "diverged_reason"]
+    if shown and "wall_time_s" in metrics:
+        keys.append("wall_time_s")
+    numbers = " ".join(f"{key}={metrics[key]:.4g}" if isinstance(metrics[key], float)
+                       else f"{key}={metrics[key]}" for key in keys)
     what = f"{metrics['model']} on {metrics['task']} (seed {metrics['seed']})"
-    return f"{what}: {numbers} -> {out_dir}"
+    rest = f" (all {len(metrics) - len(skip & metrics.keys())} in metrics.csv)" if shown else ""
+    return f"{what}: {numbers}{rest} -> {out_dir}"
+
+
+def shown_metrics(spec: Experiment, headline: str) -> tuple:
+    """The metrics a run's summary line shows: its headline metric, then (a training run) the
+    task's headline metrics and how near it came to the nearest theoretical loss."""
+    keys = [headline]
+    if spec.kind == "train":
+        keys += [*spec.task.headline, "nearest_theory", "gap_to_nearest_theory"]
+    return tuple(dict.fromkeys(keys))

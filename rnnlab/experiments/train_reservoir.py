@@ -65,10 +65,19 @@ def memory_needs(spec: Experiment) -> list[Need]:
     return needs
 
 
+def hyperparameters(model) -> str:
+    """"ESN(units=300, spectral_radius=0.8, ...)": the model's settings, without its random
+    stream (a numpy Generator spawned from the run's seed, whose repr is only an address)."""
+    values = ", ".join(f"{field.name}={getattr(model, field.name)!r}"
+                       for field in dataclasses.fields(model) if field.name != "seed")
+    return f"{type(model).__name__}({values})"
+
+
 def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,
         place=None) -> RunResult:
     model, task = spec.model, spec.task
-    log.info("fitting %s on %d steps (washout %d)", model, data.train_length, model.washout)
+    log.info("fitting %s on %d steps (washout %d), weights from run seed %d",
+             hyperparameters(model), data.train_length, model.washout, spec.seed)
     result = (_fit_classifier(model, task, data) if task.is_classification
               else _fit_series(model, task, data))
     if model.recurrent_blocks():                  # an ESN; an NVAR has no recurrent matrix

@@ -34,8 +34,9 @@ class SineTask(Task):
     name: ClassVar[str] = "sine"
     primary_metric: ClassVar[str] = "teacher_forced_nrmse"
     needs_feedback: ClassVar[bool] = True
-    headline: ClassVar[tuple] = ("teacher_forced_nrmse",   # metrics shown in plot titles
-                                 "free_run_frequency_error_median")
+    headline: ClassVar[tuple] = ("teacher_forced_nrmse",   # metrics shown in plot titles:
+                                 "free_run_frequency_error_median",   # the free run is judged
+                                 "free_run_amplitude_error_median")   # by these, not its NRMSE
     rules: ClassVar[dict[str, Range]] = {
         **split_rules(),
         "period_min": at_least(2),   # 2 steps per cycle is the Nyquist limit
