@@ -1,4 +1,8 @@
-"""Figures of a run. Uses matplotlib's object API (no pyplot state, no display needed)."""
+"""Figures of a run. Uses matplotlib's object API (no pyplot state, no display needed).
+
+Each ``plot_*`` function returns its matplotlib Figure (a notebook shows it as it is); the
+experiment layer writes it with :func:`save`.
+"""
 
 import re
 from pathlib import Path
@@ -7,6 +11,10 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.tables import atomic_path
+
+
+SHOWN_DECADES = 12                       # gradient norms: the decades a log axis shows
+SHOWN_DECADES_FLOOR = 10.0 ** -SHOWN_DECADES
 
 
 def Figure(**settings):
@@ -23,12 +31,13 @@ def colormap(name: str):
 
 
 def save(figure: Figure, path: Path) -> Path:
+    """Write ``figure`` as a PNG at ``path``, atomically."""
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=120, bbox_inches="tight")
     return Path(path)
 
 
-def plot_prediction(series: pd.DataFrame, path: Path, title: str, window: int = 800) -> Path:
+def plot_prediction(series: pd.DataFrame, title: str, window: int = 800) -> "Figure":
     """Inputs (if any) above target vs teacher-forced and free-run predictions, first test steps:
     for one output a row for each prediction; for several (target_j columns) a row per output
     with both predictions."""
@@ -55,11 +64,11 @@ def plot_prediction(series: pd.DataFrame, path: Path, title: str, window: int = 
         axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     axes[-1].set_xlabel(f"time step (first {len(shown)} steps of the test part)")
     axes[0].set_title(title)
-    return save(figure, path)
+    return figure
 
 
-def plot_memory_function(curve: pd.DataFrame, path: Path, title: str,
-                         units: int | None = None) -> Path:
+def plot_memory_function(curve: pd.DataFrame, title: str,
+                         units: int | None = None) -> "Figure":
     """The memory function r^2(k) against the delay k (left) and its running sum, the memory
     capacity up to k, with the bound MC <= N where the model has N units (right)."""
     figure = Figure(figsize=(12, 4.2), layout="constrained")
@@ -78,11 +87,12 @@ def plot_memory_function(curve: pd.DataFrame, path: Path, title: str,
     sum_axis.set_title(f"memory capacity {curve['r2'].sum():.3g}", fontsize="medium")
     sum_axis.legend(fontsize="small")
     figure.suptitle(title)
-    return save(figure, path)
+    return figure
 
 
-def plot_spectrum(eigenvalues: np.ndarray, spectral_radius: float, path: Path, title: str,
-                  leak_rate: float = 1.0, effective_spectral_radius: float | None = None) -> Path:
+def plot_spectrum(eigenvalues: np.ndarray, spectral_radius: float, title: str,
+                  leak_rate: float = 1.0,
+                  effective_spectral_radius: float | None = None) -> "Figure":
     """Eigenvalues in the complex plane with the unit circle and the rho circle.
 
     With a leak rate a < 1 the linearised update is a W + (1 - a) I, whose eigenvalues
@@ -106,11 +116,11 @@ def plot_spectrum(eigenvalues: np.ndarray, spectral_radius: float, path: Path, t
     axis.set_ylabel("Im λ")
     axis.set_title(title)
     axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
-    return save(figure, path)
+    return figure
 
 
-def plot_loss(history: pd.DataFrame, levels: dict[str, float], path: Path, title: str,
-              loss_name: str, final_test: float | None = None) -> Path:
+def plot_loss(history: pd.DataFrame, levels: dict[str, float], title: str,
+              loss_name: str, final_test: float | None = None) -> "Figure":
     """Train and test loss over training steps, with a labelled horizontal line per theory level
     and, at the last step, the final test loss over the whole test part."""
     figure = Figure(figsize=(9, 4.5))
@@ -128,7 +138,9 @@ def plot_loss(history: pd.DataFrame, levels: dict[str, float], path: Path, title
                      label=f"theory, {label.replace('_', ' ')}: {level:.4f}")
     finite = history[["train_loss", "test_loss"]].to_numpy()
     finite = finite[np.isfinite(finite)]
-    if len(finite) and len(levels):  # keep the theory lines in view, but not a huge initial loss
+    if len(finite) and finite.min() > 0 and finite.max() > 100 * finite.min():
+        axis.set_yscale("log")       # a run that diverged spans many decades: show them all
+    elif len(finite) and len(levels):  # keep the theory lines in view, not a huge initial loss
         low = min(finite.min(), min(levels.values()))
         high = max(max(levels.values()), np.percentile(finite, 95))
         axis.set_ylim(low - 0.05 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
@@ -136,10 +148,45 @@ def plot_loss(history: pd.DataFrame, levels: dict[str, float], path: Path, title
     axis.set_ylabel(loss_name)
     axis.set_title(title)
     axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
-    return save(figure, path)
+    return figure
 
 
-def plot_gradients(gradients: pd.DataFrame, path: Path, title: str, bptt: int | None = None) -> Path:
+def plot_training_dynamics(history: pd.DataFrame, title: str) -> "Figure":
+    """What training does to the recurrent weights and the gradients, from training.csv: the
+    spectral radius rho and largest singular value sigma_max of the recurrent matrix (and, for
+    the LSTM, each gate block's rho), the gradient norm before clipping (log scale) and the
+    fraction of updates clipped, against the training step."""
+    figure = Figure(figsize=(12, 6.5), layout="constrained")
+    (radius_axis, norm_axis), (clip_axis, rate_axis) = figure.subplots(2, 2, sharex=True)
+    steps = history["step"]
+    radius_axis.plot(steps, history["spectral_radius"], color="tab:blue", lw=1.5,
+                     label="ρ, spectral radius (of the whole matrix)")
+    radius_axis.plot(steps, history["sigma_max"], color="tab:orange", lw=1.5,
+                     label="σ_max, largest singular value")
+    for column in history.columns:
+        if column.startswith("spectral_radius_"):
+            radius_axis.plot(steps, history[column], lw=0.8, ls="--",
+                             label="ρ(" + column[len("spectral_radius_"):] + ")")
+    radius_axis.axhline(1.0, color="black", lw=0.8, ls=":")
+    radius_axis.set_ylabel("recurrent matrix")
+    radius_axis.legend(fontsize="small")
+    norms = history["grad_norm"].where(history["grad_norm"] > 0)
+    norm_axis.plot(steps, norms, color="tab:red", lw=1)
+    if norms.notna().any():
+        norm_axis.set_yscale("log")
+    norm_axis.set_ylabel("gradient norm before clipping")
+    clip_axis.plot(steps, history["fraction_clipped"], color="tab:purple", lw=1)
+    clip_axis.set_ylim(-0.03, 1.03)
+    clip_axis.set_ylabel("fraction of updates clipped")
+    rate_axis.plot(steps, history["learning_rate"], color="tab:green", lw=1)
+    rate_axis.set_ylabel("learning rate")
+    for axis in (clip_axis, rate_axis):
+        axis.set_xlabel("training step (parameter updates)")
+    figure.suptitle(title)
+    return figure
+
+
+def plot_gradients(gradients: pd.DataFrame, title: str, bptt: int | None = None) -> "Figure":
     """Norm of dL/dh_t (left) and of the last step's dL_T/dh_t (middle) against the lag T-1-t,
     log scale, one line per recorded training step, with a vertical line where truncated BPTT
     stops; right, how that profile changes over training: log10 of ||dL_T/dh_t|| / ||dL_T/dh_T||
@@ -153,7 +200,7 @@ def plot_gradients(gradients: pd.DataFrame, path: Path, title: str, bptt: int | 
         named = "" if len(layers) == 1 else f"layer {layer}: "
         _gradient_panels(axes, rows, named, bptt)
     figure.suptitle(title)
-    return save(figure, path)
+    return figure
 
 
 def _gradient_panels(axes, gradients: pd.DataFrame, named: str, bptt: int | None) -> None:
@@ -167,11 +214,18 @@ def _gradient_panels(axes, gradients: pd.DataFrame, named: str, bptt: int | None
             axis.plot(rows["lag"], values, color=colour, lw=1.2, label=f"step {step}")
     axes[0].set_ylabel("mean over sequences of ||dL/dh_t||")
     axes[1].set_ylabel("mean over sequences of ||dL_T/dh_t||")
-    for axis, what in zip(axes, ["loss over the whole window", "last step's loss only"]):
+    for axis, what, column in zip(axes, ["loss over the whole window", "last step's loss only"],
+                                  ["grad_norm", "last_step_grad_norm"]):
         if bptt is not None and 0 < bptt <= gradients["lag"].max():
             axis.axvline(bptt - 0.5, color="tab:red", ls=":", lw=1,
                          label=f"training window edge (bptt = {bptt})")
         axis.set_yscale("log")
+        shown = gradients[column][gradients[column] > 0]
+        if len(shown) and shown.min() < shown.max() * SHOWN_DECADES_FLOOR:
+            # a tiny initialisation's gradients can vanish to 1e-90 within the window: show the
+            # decades that carry the picture, and say where the axis is cut
+            axis.set_ylim(bottom=shown.max() * SHOWN_DECADES_FLOOR)
+            what += f" (axis cut at {SHOWN_DECADES} decades below the largest)"
         axis.set_xlabel("lag T-1-t (steps back from the end of the window)")
         axis.set_title(named + what, fontsize="medium")
     axes[1].legend(fontsize="small", title="training step")
@@ -191,7 +245,7 @@ def _gradient_panels(axes, gradients: pd.DataFrame, named: str, bptt: int | None
     axes[2].figure.colorbar(image, ax=axes[2], label="log10 ||dL_T/dh_t|| / ||dL_T/dh_T||")
 
 
-def plot_recurrent_spectra(spectrum: pd.DataFrame, path: Path, title: str) -> Path:
+def plot_recurrent_spectra(spectrum: pd.DataFrame, title: str) -> "Figure":
     """Eigenvalues of each recurrent block before and after training, with the unit circle
     (one panel per block, same scale: W_hh for the RNN; W_hi, W_hf, W_ho, W_hg for the LSTM; a row
     per layer of a stacked model)."""
@@ -220,10 +274,10 @@ def plot_recurrent_spectra(spectrum: pd.DataFrame, path: Path, title: str) -> Pa
         axis.set_ylabel("Im λ")
     axes[per_layer - 1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     figure.suptitle(title)
-    return save(figure, path)
+    return figure
 
 
-def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, path: Path, title: str) -> Path:
+def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, title: str) -> "Figure":
     """Three panels: log10 ||dL_T/dh_{T-k}|| over lag k x rho (heatmap); the fitted per-step
     log-rate against ln(rho) with the identity line and Pascanu's bound; the norm against the
     lag for a few rho. Of a stacked model, the top layer (the one the loss reads)."""
@@ -276,11 +330,11 @@ def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, path: Path, titl
     lines.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small",
                  title="spectral radius")
     figure.suptitle(title)
-    return save(figure, path)
+    return figure
 
 
-def plot_esn_sweep(table: pd.DataFrame, path: Path, title: str, task_metrics,
-                   units: int | None = None) -> Path:
+def plot_esn_sweep(table: pd.DataFrame, title: str, task_metrics,
+                   units: int | None = None) -> "Figure":
     """An ESN sweep against the spectral radius rho: the task error (top; log scale when it spans
     more than a decade), the memory capacity with its bound N (if measured) and the largest
     Lyapunov exponent with its zero line (bottom). One line per (leak rate, input scaling) pair,
@@ -333,4 +387,4 @@ def plot_esn_sweep(table: pd.DataFrame, path: Path, title: str, task_metrics,
         axis.axvline(1.0, color="tab:red", ls="--", lw=1, label="ρ = 1")
         axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     axes[0].set_title(title)
-    return save(figure, path)
+    return figure

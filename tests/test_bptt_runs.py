@@ -10,7 +10,8 @@ from rnnlab import LSTM, RNN, ESN, TrainConfig, run_experiment
 from rnnlab.tasks import CharsTask, EchoTask, MackeyGlassTask
 
 SMALL_ECHO = ("task=echo", "task.train_steps=20000", "task.test_steps=5000")
-TRAINING_FILES = {"metrics.csv", "training.csv", "gradients.csv", "loss.png", "gradients.png"}
+TRAINING_FILES = {"metrics.csv", "training.csv", "gradients.csv", "loss.png", "gradients.png",
+                  "training.png"}
 
 
 def test_rnn_on_echo_from_the_cli_writes_every_table_and_plot(cli, tmp_path):
@@ -117,3 +118,19 @@ def test_same_seed_same_training_numbers(tmp_path):
         runs.append(metrics)
     assert runs[0] == runs[1]
     assert ((tmp_path / "a/training.csv").read_bytes() == (tmp_path / "b/training.csv").read_bytes())
+
+
+def test_plots_return_figures_and_a_diverged_loss_is_drawn_on_a_log_axis():
+    from matplotlib.figure import Figure
+
+    from rnnlab import plots
+    history = pd.DataFrame({"step": [0, 10, 20, 30], "train_loss": [np.nan, 2.0, 1e40, 1e136],
+                            "test_loss": [2.1, 1.9, 1e50, np.inf], "grad_norm": [np.nan, 1, 1e9, 0],
+                            "fraction_clipped": [np.nan, 0, 1, 1], "learning_rate": [0.1] * 4,
+                            "spectral_radius": [0.9, 1.0, 3.0, 9.0],
+                            "sigma_max": [1.0, 1.2, 4.0, 12.0]})
+    loss = plots.plot_loss(history, {"uniform": 2.08}, "diverged", "cross-entropy (nats)")
+    assert isinstance(loss, Figure) and loss.axes[0].get_yscale() == "log"
+    dynamics = plots.plot_training_dynamics(history, "diverged")
+    assert isinstance(dynamics, Figure) and len(dynamics.axes) == 4
+    assert dynamics.axes[1].get_yscale() == "log"           # the gradient norm

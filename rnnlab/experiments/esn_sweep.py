@@ -66,9 +66,10 @@ def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,
 def plot(spec: Experiment, result: RunResult, out_dir) -> None:
     model, task = spec.model, spec.task
     metrics = [task.primary_metric] + [m for m in task.headline if m != task.primary_metric][:1]
-    plots.plot_esn_sweep(result.tables["sweep"], out_dir / "sweep.png",
-                         f"{model.name} on {task.name}: sweep over the spectral radius "
-                         f"(N = {model.units})", metrics, units=model.units)
+    plots.save(plots.plot_esn_sweep(result.tables["sweep"],
+                                    f"{model.name} on {task.name}: sweep over the spectral "
+                                    f"radius (N = {model.units})", metrics, units=model.units),
+               out_dir / "sweep.png")
 
 
 def headline(spec: Experiment) -> str:

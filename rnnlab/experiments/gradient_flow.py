@@ -69,8 +69,10 @@ def plot(spec: Experiment, result: RunResult, out_dir) -> None:
     for when, name, label in [("init", "gradient_flow.png", "at initialisation"),
                               ("trained", "gradient_flow_trained.png", "after training")]:
         if (rates["when"] == when).any():
-            plots.plot_gradient_flow(flow[flow["when"] == when], rates[rates["when"] == when],
-                                     out_dir / name, f"gradient flow {label}: {description}")
+            plots.save(plots.plot_gradient_flow(flow[flow["when"] == when],
+                                                rates[rates["when"] == when],
+                                                f"gradient flow {label}: {description}"),
+                       out_dir / name)
 
 
 def headline(spec: Experiment) -> str:

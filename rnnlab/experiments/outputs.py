@@ -58,8 +58,9 @@ def plot_series(model, task, result: RunResult, out_dir: Path) -> None:
     """prediction.png from series.csv, its title giving the task's headline metrics."""
     headline = ", ".join(f"{key.replace('_', ' ')} {result.metrics[key]:.3g}"
                          for key in task.headline)
-    plots.plot_prediction(result.tables["series"], out_dir / "prediction.png",
-                          f"{model.name} on {task.name}: {headline}")
+    plots.save(plots.plot_prediction(result.tables["series"],
+                                     f"{model.name} on {task.name}: {headline}"),
+               out_dir / "prediction.png")
 
 
 def spectrum_rows(model, when: str | None = None) -> pd.DataFrame:

@@ -262,11 +262,15 @@ def plot(spec: Experiment, result: RunResult, out_dir) -> None:
         plot_series(model, task, result, out_dir)
     if metrics["diverged"]:
         title += f" -- diverged at step {metrics['diverged_step']}"
-    plots.plot_loss(result.tables["training"], levels, out_dir / "loss.png", title, loss_name,
-                    metrics["test_loss"])
-    plots.plot_recurrent_spectra(result.tables["spectrum"], out_dir / "spectrum.png",
-                                 f"{title}: recurrent eigenvalues before and after training")
-    plots.plot_gradients(result.tables["gradients"], out_dir / "gradients.png",
-                         f"{title}: gradient norms across a "
-                         f"{task.episode_length or config.gradient_window}-step probe window",
-                         bptt=config.bptt)
+    plots.save(plots.plot_loss(result.tables["training"], levels, title, loss_name,
+                               metrics["test_loss"]), out_dir / "loss.png")
+    plots.save(plots.plot_training_dynamics(result.tables["training"],
+                                            f"{title}: the recurrent weights and gradients "
+                                            f"during training"), out_dir / "training.png")
+    plots.save(plots.plot_recurrent_spectra(
+        result.tables["spectrum"], f"{title}: recurrent eigenvalues before and after training"),
+        out_dir / "spectrum.png")
+    plots.save(plots.plot_gradients(
+        result.tables["gradients"], f"{title}: gradient norms across a "
+        f"{task.episode_length or config.gradient_window}-step probe window", bptt=config.bptt),
+        out_dir / "gradients.png")

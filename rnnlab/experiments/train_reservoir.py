@@ -133,12 +133,15 @@ def plot(spec: Experiment, result: RunResult, out_dir) -> None:
     if "series" in result.tables:
         plot_series(model, task, result, out_dir)
     if "memory_function" in result.tables:
-        plots.plot_memory_function(result.tables["memory_function"], out_dir / "memory_function.png",
-                                   f"{model.name} on {task.name}", getattr(model, "units", None))
+        plots.save(plots.plot_memory_function(result.tables["memory_function"],
+                                              f"{model.name} on {task.name}",
+                                              getattr(model, "units", None)),
+                   out_dir / "memory_function.png")
     if "spectrum" not in result.tables:
         return
     spectrum = result.tables["spectrum"]
-    plots.plot_spectrum(spectrum["real"].to_numpy() + 1j * spectrum["imag"].to_numpy(),
-                        result.metrics["spectral_radius"], out_dir / "spectrum.png",
-                        f"{model.name} on {task.name}: reservoir spectrum (N = {model.units})",
-                        model.leak_rate, result.metrics["effective_spectral_radius"])
+    plots.save(plots.plot_spectrum(
+        spectrum["real"].to_numpy() + 1j * spectrum["imag"].to_numpy(),
+        result.metrics["spectral_radius"],
+        f"{model.name} on {task.name}: reservoir spectrum (N = {model.units})",
+        model.leak_rate, result.metrics["effective_spectral_radius"]), out_dir / "spectrum.png")
