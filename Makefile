@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test bench clean
+.PHONY: run test bench figures clean
 
 # setuptools warns on every editable install that a folder named like the package (rnnlab/ here,
 # which is the package itself) may take precedence in this directory: true and harmless, so the
@@ -37,6 +37,9 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/esn_mackey_glass.py
 	$(PY) benchmarks/bptt.py
+
+figures: $(VENV)/.installed   # the README's gallery, from real runs (docs/gallery/)
+	$(PY) docs/figures.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

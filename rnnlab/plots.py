@@ -80,8 +80,10 @@ def plot_memory_function(curve: pd.DataFrame, title: str,
     curve_axis.set_title("memory function", fontsize="medium")
     sum_axis.plot(curve["delay"], np.cumsum(curve["r2"]), color="tab:blue", lw=1.5,
                   label="MC up to delay k")
-    if units is not None:
+    if units is not None and curve["r2"].sum() > units / 3:
         sum_axis.axhline(units, color="black", ls="--", lw=1, label=f"bound MC <= N = {units}")
+    elif units is not None:   # far below the bound: a line at N would flatten the curve
+        sum_axis.plot([], [], ls="", label=f"(bound MC <= N = {units}, off the axis)")
     sum_axis.set_xlabel("delay k (steps)")
     sum_axis.set_ylabel("sum of r² over delays 1..k")
     sum_axis.set_title(f"memory capacity {curve['r2'].sum():.3g}", fontsize="medium")
@@ -377,8 +379,11 @@ def plot_esn_sweep(table: pd.DataFrame, title: str, task_metrics,
     diverged = " (gaps: NaN/inf)" if not np.all(np.isfinite(errors)) else ""
     error_axis.set_ylabel("task error (dimensionless)" + diverged)
     if with_capacity:
-        if units is not None:
+        capacity = table["memory_capacity"].to_numpy(float)
+        if units is not None and np.nanmax(capacity, initial=0.0) > units / 3:
             axes[1].axhline(units, color="black", ls=":", lw=1, label=f"bound MC ≤ N = {units}")
+        elif units is not None:   # far below the bound: a line at N would flatten the curve
+            axes[1].plot([], [], ls="", label=f"(bound MC ≤ N = {units}, off the axis)")
         axes[1].set_ylabel("memory capacity\nΣ_k r²(u(t-k), y_k(t))")
     lyapunov_axis.axhline(0.0, color="black", ls=":", lw=1, label="λ = 0")
     lyapunov_axis.set_ylabel("largest Lyapunov exponent\n(nats per time step)")

@@ -36,3 +36,17 @@ def test_the_command_lines_seed_is_the_first_child_stream():
     free_run = by_hand.generate(data.u_test)
     assert task.score(data, one_step, free_run)["teacher_forced_nrmse"] == \
         run.metrics["teacher_forced_nrmse"]
+
+
+def test_the_gallery_shows_every_figure_make_figures_writes_and_each_exists():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "figures", README.parent / "docs" / "figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    shown = set(re.findall(r"\]\((docs/gallery/[\w.]+\.png)\)", README.read_text()))
+    written = {f"docs/gallery/{name}.png" for name in figures.FIGURES}
+    assert shown == written
+    for path in shown:
+        image = (README.parent / path).read_bytes()
+        assert image.startswith(b"\x89PNG") and len(image) < 200_000
