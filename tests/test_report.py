@@ -189,3 +189,16 @@ def test_the_page_plots_the_metric_the_runs_name_as_their_headline(multirun):
     assert headline_metric(runs.drop(columns="headline_metric")) is None
     runs["headline_metric"] = "no_such_metric"   # named, but not reported: nothing to plot
     assert headline_metric(runs) is None
+
+
+@pytest.mark.parametrize("mean, std, shown", [
+    (0.0009123, 0.0000341, "9.12e-04 ± 3.4e-05"),   # small errors keep their digits
+    (0.01627, 0.00496, "0.0163 ± 0.0050"),
+    (0.5135, 0.0, "0.5135"),
+    (12.3456, 1.234, "12.3 ± 1.2"),
+    (2.3e-6, float("nan"), "2.3e-06"),
+    (float("nan"), 0.1, "nan"),
+])
+def test_summary_cells_show_the_digits_the_spread_allows(mean, std, shown):
+    from rnnlab.report.page import _plus_minus
+    assert _plus_minus(mean, std) == shown

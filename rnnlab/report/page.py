@@ -22,9 +22,11 @@ reads them back.
 
 import base64
 import contextlib
+import dataclasses
 import html
 import math
 import os
+import posixpath
 import shutil
 import tempfile
 from pathlib import Path
@@ -45,8 +47,10 @@ def write_report(collected: Collected, path: Path, out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     with staged(out_dir) as stage:
         write_report_tables(collected, stage)
-        write_html_report(collected, summarise(collected), stage,
-                          *sweep_description(Path(path)))
+        write_html_report(collected, stage, *sweep_description(Path(path)),
+                          runs_path=Path(path),
+                          runs_from_page=os.path.relpath(Path(path).absolute(),
+                                                         out_dir.absolute()))
     return out_dir / "index.html"
 
 
@@ -277,8 +281,9 @@ def last_step_norms(rows: pd.DataFrame):
     return last["lag"], last["last_step_grad_norm"].where(last["last_step_grad_norm"] > 0)
 
 
-def make_plots(collected, out_dir: Path) -> list[tuple[str, Path]]:
-    """(caption, png) for every plot that what varied calls for."""
+def make_plots(collected, out_dir: Path, prefix: str = "") -> list[tuple[str, Path]]:
+    """(caption, png) for every plot that what varied calls for; the files' names start with
+    ``prefix`` (a task's name, where a sweep mixes tasks)."""
     runs, plots = collected.runs, []
     done = runs[runs["status"].isin(["finished", "diverged"])]
     metric = headline_metric(done)
@@ -290,22 +295,22 @@ def make_plots(collected, out_dir: Path) -> list[tuple[str, Path]]:
             x_key = max(categorical, key=lambda k: done[k].nunique())
             lines = [k for k in categorical if k != x_key]
             plots.append((f"{metric} against {x_key}", plot_metric_vs_key(
-                done, metric, x_key, lines, out_dir / f"{metric}_vs_{x_key}.png")))
+                done, metric, x_key, lines, out_dir / f"{prefix}{metric}_vs_{x_key}.png")))
         for key in numeric:
             plots.append((f"{metric} against {key}", plot_metric_vs_key(
-                done, metric, key, categorical, out_dir / f"{metric}_vs_{key}.png")))
+                done, metric, key, categorical, out_dir / f"{prefix}{metric}_vs_{key}.png")))
         if len(numeric) == 2:
             plots.append((f"{metric} over {numeric[0]} x {numeric[1]}",
-                          plot_heatmap(done, metric, numeric, out_dir / "heatmap.png")))
+                          plot_heatmap(done, metric, numeric, out_dir / f"{prefix}heatmap.png")))
     colour_by = done.set_index("run_dir")["model"] if "model" in varied else None
     if len(collected.training):
         plots.append(("test loss during training", plot_per_run(
             collected.training, lambda rows: (rows["step"], rows["test_loss"]),
-            out_dir / "training.png", "test loss during training (dashed: theoretical levels)",
+            out_dir / f"{prefix}training.png", "test loss during training (dashed: theoretical levels)",
             ("training step", "test loss"), runs=done, colour_by=colour_by)))
     if len(collected.gradients):
         plots.append(("gradient norm against lag", plot_per_run(
-            collected.gradients, last_step_norms, out_dir / "gradients.png",
+            collected.gradients, last_step_norms, out_dir / f"{prefix}gradients.png",
             "gradient norm against lag at the end of training",
             ("lag T-1-t", "||dL_T/dh_t||, mean over sequences"), log_scale=True,
             colour_by=colour_by)))
@@ -321,33 +326,171 @@ def summary_table(summary: pd.DataFrame, swept: list[str], metric: str | None) -
     if metric and f"{metric}_mean" in summary:
         table[metric] = [_plus_minus(m, s) for m, s in
                          zip(summary[f"{metric}_mean"], summary[f"{metric}_std"])]
-    for column in [c for c in summary if c.startswith("theory_") and c.endswith("_mean")]:
-        table[column.removesuffix("_mean")] = summary[column].map(lambda v: f"{v:.4f}")
+    for column in varying_theory(summary):
+        table[column.removesuffix("_mean")] = summary[column].map(lambda v: f"{v:.4g}")
     return table
 
 
+def theory_columns(summary: pd.DataFrame) -> list[str]:
+    return [c for c in summary if c.startswith("theory_") and c.endswith("_mean")]
+
+
+def varying_theory(summary: pd.DataFrame) -> list[str]:
+    """The theory levels that differ between rows (the others are shown once, above)."""
+    return [c for c in theory_columns(summary) if summary[c].nunique(dropna=False) > 1]
+
+
+def constant_theory(summary: pd.DataFrame) -> str:
+    """"theory levels (the same for every row): no lag 0.6616, ...", or ""."""
+    same = [(c.removeprefix("theory_").removesuffix("_mean").replace("_", " "), summary[c].iloc[0])
+            for c in theory_columns(summary) if summary[c].nunique(dropna=False) == 1]
+    return ("Theory levels, the same for every row: "
+            + ", ".join(f"{name} {value:.4g}" for name, value in same)) if same else ""
+
+
 def _plus_minus(mean: float, std: float) -> str:
+    """mean ± std with the std to two significant digits and the mean to the same place
+    (0.000912 ± 0.000034, 9.12e-06 ± 3.4e-07); a mean alone to four significant digits."""
     if not math.isfinite(mean):
         return "nan"
-    return f"{mean:.4f}" if not math.isfinite(std) else f"{mean:.4f} ± {std:.4f}"
+    if not math.isfinite(std) or std <= 0:
+        return f"{mean:.4g}"
+    std_place = math.floor(math.log10(std))                # the std's first digit
+    if mean == 0 or 1e-3 <= abs(mean) < 1e5:
+        decimals = max(0, 1 - std_place)
+        return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
+    mantissa = max(1, math.floor(math.log10(abs(mean))) - std_place + 1)
+    return f"{mean:.{mantissa}e} ± {std:.1e}"
 
 
-def write_html_report(collected, summary: pd.DataFrame, out_dir, command: str,
-                      settings: str) -> Path:
-    """Write the plots and index.html into ``out_dir``; returns the page's path."""
+def task_sections(collected: Collected) -> list[tuple[str | None, Collected]]:
+    """(task, its runs) for each task where the runs' tasks differ -- each has its own headline
+    metric, summary and plots -- else [(None, everything)]."""
+    runs = collected.runs
+    if "task" not in runs or runs["task"].nunique() < 2:
+        return [(None, collected)]
+    sections = []
+    for task in dict.fromkeys(runs["task"].dropna()):
+        part = runs[runs["task"] == task]
+        names = set(part["run_dir"])
+        swept = [k for k in collected.swept
+                 if k != "task" and (k == "seed" or part[k].nunique(dropna=False) > 1)]
+        tables = {name: table[table["run_dir"].isin(names)] if "run_dir" in table else table
+                  for name, table in (("training", collected.training),
+                                      ("gradients", collected.gradients))}
+        sections.append((task, dataclasses.replace(collected, runs=part, swept=swept, **tables)))
+    return sections
+
+
+RUN_FILES = (".png", ".csv", ".txt", ".json")   # what the run table links, besides the folder
+
+
+def runs_table(collected: Collected, runs_path: Path | None, runs_from_page: str) -> str:
+    """Every run, one row: its folder (a link), status, swept values, its headline metric and
+    links to its figures and tables; the header sorts (the page's script)."""
+    runs = collected.runs
+    keys = [k for k in collected.swept if k in runs]
+    headlines = list(dict.fromkeys(runs["headline_metric"].dropna())) if (
+        "headline_metric" in runs) else []
+    head = ["run", "status", *keys, *headlines, "files"]
+    rows = []
+    for _, run in runs.iterrows():
+        folder = posixpath.normpath(posixpath.join(Path(runs_from_page).as_posix(),
+                                                   str(run["run_dir"])))
+        files = sorted(p.name for p in (runs_path / str(run["run_dir"])).iterdir()
+                       if p.suffix in RUN_FILES) if runs_path is not None and (
+            runs_path / str(run["run_dir"])).is_dir() else []
+        cells = [f"<a href='{html.escape(folder)}/'>{html.escape(str(run['run_dir']))}</a>",
+                 html.escape(str(run["status"]))]
+        cells += [html.escape(_cell(run[k])) for k in keys]
+        cells += [html.escape(_cell(run[m])) if m in run and run.get("headline_metric") == m
+                  else "" for m in headlines]
+        cells.append(" ".join(f"<a href='{html.escape(folder)}/{html.escape(name)}'>"
+                              f"{html.escape(name)}</a>" for name in files))
+        rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    header = "".join(f"<th title='click to sort'>{html.escape(name)}</th>" for name in head)
+    return (f"<table class='runs sortable'><thead><tr>{header}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
+STYLE = ("body{font-family:system-ui,sans-serif;margin:1.5em 2em;line-height:1.35}"
+         "table{border-collapse:collapse;margin:0.8em 0}"
+         "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+         "th{background:#eee}th[title]{cursor:pointer}tbody tr:nth-child(even){background:#fafafa}"
+         "pre{background:#f6f6f6;padding:1em;overflow:auto}"
+         ".figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(640px,1fr));gap:1em}"
+         "figure{margin:0}figcaption{font-weight:bold;margin:0.5em 0}"
+         "img{max-width:100%;display:block}.runs td{font-size:0.9em}")
+
+SCRIPT = """<script>
+window.addEventListener('load', function () {
+  var images = Array.from(document.images);
+  document.body.dataset.imagesTotal = images.length;
+  document.body.dataset.imagesLoaded = images.filter(
+    function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  document.body.dataset.tableRows = document.querySelectorAll('tbody tr').length;
+  document.body.dataset.runRows = document.querySelectorAll('table.runs tbody tr').length;
+  document.body.dataset.headlines = Array.from(document.querySelectorAll('[data-headline]'))
+    .map(function (e) { return e.dataset.headline; }).join(' ');
+});
+document.querySelectorAll('table.sortable th').forEach(function (th, column) {
+  th.addEventListener('click', function () {
+    var body = th.closest('table').tBodies[0], rows = Array.from(body.rows);
+    var up = th.dataset.order !== 'up'; th.dataset.order = up ? 'up' : 'down';
+    var key = function (r) { var t = r.cells[column].textContent, n = parseFloat(t);
+                             return isNaN(n) ? t : n; };
+    rows.sort(function (a, b) { var x = key(a), y = key(b);
+      return (x < y ? -1 : x > y ? 1 : 0) * (up ? 1 : -1); });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+});
+</script>"""
+
+
+def section_html(collected: Collected, out_dir: Path, task: str | None) -> list[str]:
+    """A task's (or the whole sweep's) summary table and figures."""
+    runs = collected.runs
+    metric = headline_metric(runs[runs["status"].isin(["finished", "diverged"])])
+    summary = summarise(collected)
+    named = f"{task}: " if task else ""
+    parts = [f"<h2 data-headline='{html.escape((task or 'all') + ':' + (metric or ''))}'>"
+             f"{html.escape(named)}summary{' of ' + html.escape(metric) if metric else ''} "
+             "(mean ± std over seeds)</h2>"]
+    levels = constant_theory(summary)
+    if levels:
+        parts.append(f"<p>{html.escape(levels)}</p>")
+    parts.append(summary_table(summary, collected.swept, metric).to_html(index=False, border=0))
+    figures = make_plots(collected, out_dir, prefix=f"{task}_" if task else "")
+    if figures:
+        parts.append("<div class='figures'>")
+        for caption, png in figures:
+            encoded = base64.b64encode(png.read_bytes()).decode("ascii")
+            parts.append(f"<figure><figcaption>{html.escape(named + caption)}</figcaption>"
+                         f"<img alt='{html.escape(caption)}' "
+                         f"src='data:image/png;base64,{encoded}'></figure>")
+        parts.append("</div>")
+    return parts
+
+
+def write_html_report(collected, out_dir, command: str, settings: str, runs_path: Path | None = None,
+                      runs_from_page: str = "..") -> Path:
+    """Write the plots and index.html into ``out_dir``; returns the page's path. The run table
+    links each run folder as ``runs_from_page``/RUN (the sweep folder seen from the page) and
+    its files, listed from ``runs_path``/RUN."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = collected.runs
-    metric = headline_metric(runs[runs["status"].isin(["finished", "diverged"])])
-    plots = make_plots(collected, out_dir)
     not_finished = runs[runs["status"] != "finished"][["run_dir", "status", "status_reason"]]
     counts = runs["status"].value_counts().to_dict()
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>rnnlab sweep report</title>",
-        "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
-        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px}"
-        "th{background:#eee}pre{background:#f6f6f6;padding:1em;overflow:auto}"
-        "img{max-width:100%;display:block;margin:1em 0}</style></head><body>",
+        f"<style>{STYLE}</style></head><body>",
         "<h1>rnnlab sweep report</h1>",
         f"<p>{len(runs)} runs: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + "</p>",
         f"<h2>Command</h2><pre>{html.escape(command)}</pre>",
@@ -356,23 +499,13 @@ def write_html_report(collected, summary: pd.DataFrame, out_dir, command: str,
     if collected.swept:
         parts += ["<h2>Swept keys (the values the runs had)</h2>",
                   swept_values(collected).to_html(index=False, border=0)]
-    parts += [f"<h2>Summary{' of ' + html.escape(metric) if metric else ''} "
-              "(mean ± std over seeds)</h2>",
-              summary_table(summary, collected.swept, metric).to_html(index=False, border=0)]
     if len(not_finished):
         parts += ["<h2>Runs that did not finish</h2>",
                   not_finished.to_html(index=False, border=0)]
-    for caption, png in plots:
-        encoded = base64.b64encode(png.read_bytes()).decode("ascii")
-        parts.append(f"<h2>{html.escape(caption)}</h2>"
-                     f"<img alt='{html.escape(caption)}' src='data:image/png;base64,{encoded}'>")
-    parts += ["<script>window.addEventListener('load', function () {",
-              "  var images = Array.from(document.images);",
-              "  document.body.dataset.imagesTotal = images.length;",
-              "  document.body.dataset.imagesLoaded = images.filter(",
-              "    function (i) { return i.complete && i.naturalWidth > 0; }).length;",
-              "  document.body.dataset.tableRows = document.querySelectorAll('tbody tr').length;",
-              "});</script></body></html>"]
+    for task, part in task_sections(collected):
+        parts += section_html(part, out_dir, task)
+    parts += ["<h2>Every run (click a column to sort)</h2>",
+              runs_table(collected, runs_path, runs_from_page), SCRIPT, "</body></html>"]
     page = out_dir / "index.html"
     with atomic_path(page) as temporary:
         temporary.write_text("\n".join(parts), encoding="utf-8")
