@@ -40,29 +40,49 @@ def save(figure: Figure, path: Path) -> Path:
 def plot_prediction(series: pd.DataFrame, title: str, window: int = 800) -> "Figure":
     """Inputs (if any) above target vs teacher-forced and free-run predictions, first test steps:
     for one output a row for each prediction; for several (target_j columns) a row per output
-    with both predictions."""
+    with both predictions. A free run shorter than the window (Mackey-Glass: 84 steps) is drawn
+    over its own steps, and a last row gives the absolute errors |prediction - target| on a log
+    scale."""
     shown = series.iloc[:window]
     input_columns = [c for c in series.columns if c.startswith("input")]
     outputs = [c[len("target"):] for c in series.columns if c.startswith("target")]
     panels = ([("", ["teacher_forced"]), ("", ["free_run"])] if len(outputs) == 1
               else [(suffix, ["teacher_forced", "free_run"]) for suffix in outputs])
-    rows = len(panels) + bool(input_columns)
-    figure = Figure(figsize=(10, 2.4 * rows))
-    axes = np.atleast_1d(figure.subplots(rows, 1, sharex=True))
+    rows = len(panels) + bool(input_columns) + 1
+    figure = Figure(figsize=(10, 2.4 * rows), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(rows, 1))
     if input_columns:
         for column in input_columns:
             axes[0].plot(shown["t"], shown[column], color="tab:gray", label=column)
         axes[0].set_ylabel("input u(t)")
         axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     colours = {"teacher_forced": "tab:blue", "free_run": "tab:red"}
-    for axis, (suffix, predictions) in zip(axes[-len(panels):], panels):
-        axis.plot(shown["t"], shown["target" + suffix], color="black", lw=1.5, label="target")
+    free_steps = [shown[column].notna().sum() for column in shown.columns
+                  if column.startswith("free_run")]
+    free_span = max(free_steps, default=0)
+    for axis, (suffix, predictions) in zip(axes[rows - 1 - len(panels):rows - 1], panels):
+        only_free = predictions == ["free_run"]
+        rows_shown = shown.iloc[:free_span] if only_free and 0 < free_span < len(shown) else shown
+        axis.plot(rows_shown["t"], rows_shown["target" + suffix], color="black", lw=1.5,
+                  label="target")
         for column in predictions:
-            axis.plot(shown["t"], shown[column + suffix], color=colours[column], lw=1, ls="--",
-                      label=column.replace("_", "-") + " prediction")
+            axis.plot(rows_shown["t"], rows_shown[column + suffix], color=colours[column], lw=1,
+                      ls="--", label=column.replace("_", "-") + " prediction")
         axis.set_ylabel(f"output y{suffix}(t)")
+        if only_free and len(rows_shown) < len(shown):
+            axis.set_title(f"the free run's {len(rows_shown)} steps", fontsize="small")
         axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    axes[-1].set_xlabel(f"time step (first {len(shown)} steps of the test part)")
+    errors = axes[-1]
+    for suffix in outputs:
+        for column in ("teacher_forced", "free_run"):
+            residual = (shown[column + suffix] - shown["target" + suffix]).abs()
+            errors.plot(shown["t"], residual.where(residual > 0), color=colours[column], lw=0.8,
+                        label=f"|{column.replace('_', '-')} - target|" if suffix == outputs[0]
+                        else None)
+    errors.set_yscale("log")
+    errors.set_ylabel("absolute error")
+    errors.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    errors.set_xlabel(f"time step (first {len(shown)} steps of the test part)")
     axes[0].set_title(title)
     return figure
 
@@ -292,14 +312,26 @@ def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, title: str) -> "
     with np.errstate(divide="ignore"):
         log_norm = np.log10(grid.to_numpy(dtype=float))
     log_norm[~np.isfinite(log_norm)] = np.nan
-    figure = Figure(figsize=(18, 5), layout="constrained")
+    figure = Figure(figsize=(15, 4.8), layout="constrained")
     heat, rate, lines = figure.subplots(1, 3)
-    image = heat.imshow(log_norm, aspect="auto", origin="lower", cmap="coolwarm",
-                        extent=(lags[0] - 0.5, lags[-1] + 0.5, -0.5, len(radii) - 0.5),
-                        vmin=-np.nanmax(np.abs(log_norm)), vmax=np.nanmax(np.abs(log_norm)))
-    heat.set_yticks(range(len(radii)), [f"{r:g}" for r in radii])
+    # cells on the radii's own scale (a grid need not be even): edges halfway between values
+    rho = np.array(radii, dtype=float)
+    inner = (rho[1:] + rho[:-1]) / 2 if len(rho) > 1 else np.array([])
+    step = rho[1] - rho[0] if len(rho) > 1 else 0.1
+    last = rho[-1] - rho[-2] if len(rho) > 1 else 0.1
+    edges = np.concatenate([[rho[0] - step / 2], inner, [rho[-1] + last / 2]])
+    lag_edges = np.concatenate([[lags[0] - 0.5], np.array(lags[1:], dtype=float) - 0.5,
+                                [lags[-1] + 0.5]])
+    scale = np.nanmax(np.abs(log_norm)) if np.isfinite(log_norm).any() else 1.0
+    image = heat.pcolormesh(lag_edges, edges, log_norm, cmap="coolwarm", vmin=-scale,
+                            vmax=scale, shading="flat")
+    heat.set_yticks(rho, [f"{r:g}" for r in radii])
     heat.set_xlabel("lag k (steps back from the last step T)")
-    heat.set_ylabel("spectral radius ρ of W_hh")
+    models = set(flow["model"]) if "model" in flow else set()
+    blocks = ("W_hh" if models <= {"rnn"} else
+              "each gate block W_hk (LSTM)" if models <= {"lstm"} else
+              "each recurrent block")
+    heat.set_ylabel(f"spectral radius ρ of {blocks}")
     heat.set_title("log10 ||dL_T / dh_{T-k}||", fontsize="medium")
     figure.colorbar(image, ax=heat, label="log10 gradient norm")
 
@@ -325,9 +357,14 @@ def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, title: str) -> "
         rows = flow[flow["spectral_radius"] == rho].sort_values("lag")
         lines.plot(rows["lag"], rows["grad_norm"].where(rows["grad_norm"] > 0), color=colour,
                    label=f"ρ = {rho:g}")
+        if "jacobian_norm" in rows and rows["jacobian_norm"].notna().any():
+            lines.plot(rows["lag"], rows["jacobian_norm"].where(rows["jacobian_norm"] > 0),
+                       color=colour, ls="--", lw=0.9)
+    if "jacobian_norm" in flow and flow["jacobian_norm"].notna().any():
+        lines.plot([], [], color="gray", ls="--", label="||dh_T / dh_{T-k}||₂ (dashed)")
     lines.set_yscale("log")
     lines.set_xlabel("lag k")
-    lines.set_ylabel("||dL_T / dh_{T-k}|| (mean over sequences)")
+    lines.set_ylabel("||dL_T / dh_{T-k}|| (solid), mean over sequences")
     lines.set_title("gradient norm against lag", fontsize="medium")
     lines.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small",
                  title="spectral radius")

@@ -202,3 +202,8 @@ def test_the_page_plots_the_metric_the_runs_name_as_their_headline(multirun):
 def test_summary_cells_show_the_digits_the_spread_allows(mean, std, shown):
     from rnnlab.report.page import _plus_minus
     assert _plus_minus(mean, std) == shown
+
+
+def test_a_spread_that_rounds_up_a_decade_keeps_the_mean_to_the_same_place():
+    from rnnlab.report.page import _plus_minus
+    assert _plus_minus(3.664e-4, 9.96e-6) == "3.66e-04 ± 1.0e-05"

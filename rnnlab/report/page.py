@@ -190,7 +190,8 @@ def plot_metric_vs_key(runs, metric, key, categorical, path) -> Path:
         stats = group.groupby(key, sort=False)[metric].agg(["mean", "std"]).reset_index()
         x = stats[key] if numeric else stats[key].map(order)
         axis.errorbar(x, stats["mean"], yerr=stats["std"].fillna(0), marker="o", color=colour,
-                      capsize=3, label=name or metric)
+                      capsize=3, label=name or metric,
+                      ls="-" if numeric else "none")   # categories are not on a line
     if not numeric:
         axis.set_xticks(list(order.values()), [str(v) for v in order])
     draw_theory_levels(axis, runs)
@@ -355,7 +356,8 @@ def _plus_minus(mean: float, std: float) -> str:
         return "nan"
     if not math.isfinite(std) or std <= 0:
         return f"{mean:.4g}"
-    std_place = math.floor(math.log10(std))                # the std's first digit
+    std = float(f"{std:.1e}")                              # two significant digits, and
+    std_place = math.floor(math.log10(std))                # the place of the first of them
     if mean == 0 or 1e-3 <= abs(mean) < 1e5:
         decimals = max(0, 1 - std_place)
         return f"{mean:.{decimals}f} ± {std:.{decimals}f}"
