@@ -55,10 +55,12 @@ weights is checked no worse than the peer's, beyond a relative rounding toleranc
 (NRMSE_TOLERANCE).
 
 Threads: both libraries run in this one process, so they share one BLAS configuration. It is set
-to 1 thread, before numpy is imported, unless OPENBLAS_NUM_THREADS / OMP_NUM_THREADS /
-MKL_NUM_THREADS are already set: 1 thread gives steady timings, and on a shared machine a
-2-thread OpenBLAS can be many times slower than 1 thread whenever another process holds a core.
-The per-step sparse products (most of the time, on both sides) are single-threaded regardless.
+to 1 thread, before numpy is imported, unless OPENBLAS_NUM_THREADS / MKL_NUM_THREADS are
+already set: 1 thread gives steady timings, and on a shared machine a 2-thread OpenBLAS can be
+many times slower than 1 thread whenever another process holds a core. The per-step sparse
+products (most of the time, on both sides) are single-threaded regardless. The chunked rnnlab
+row also runs its Gram products on a second Python thread beside the loop (one-thread BLAS
+each), unless OMP_NUM_THREADS=1: that is rnnlab using the second core, as it does in a run.
 
 Remaining differences between the two sides, all numerical: rnnlab solves the ridge problem by a
 Cholesky factorisation of the explicitly centred Gram matrix; reservoirpy forms the uncentred
@@ -72,7 +74,9 @@ a different order (rounding only).
 import os
 
 # BLAS reads its thread count when numpy is first imported, so this must precede that import.
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+# (OMP_NUM_THREADS is left alone: rnnlab reads it as the threads it may give independent work,
+# the chunked fit's Gram matrix and the sweep's readouts, each on one-thread BLAS.)
+for _variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 # XLA (reservoirpy's JAX backend) likewise: one intra-op thread, unless XLA_FLAGS is set
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
@@ -89,6 +93,7 @@ import scipy
 from timing import blas_threads, positive_int, time_round_robin
 
 from rnnlab import ESN
+from rnnlab.resources import worker_threads
 from rnnlab.tasks.mackey_glass import mackey_glass
 from rnnlab.tasks.base import nrmse
 
@@ -228,7 +233,8 @@ def print_header(hp: Hyper, args, reservoirpy_version: str) -> None:
           f"{hp.connectivity}, input scaling {hp.input_scaling}, bias scaling "
           f"{hp.bias_scaling}, ridge {hp.ridge}, seed {hp.seed}")
     print(f"  numpy {np.__version__}, scipy {scipy.__version__}, reservoirpy "
-          f"{reservoirpy_version}; BLAS threads: {blas_threads()}; {os.cpu_count()} CPUs")
+          f"{reservoirpy_version}; BLAS threads: {blas_threads()}; {os.cpu_count()} CPUs; "
+          f"rnnlab's worker threads: {worker_threads()}")
     print(f"  time = fit + predict; best and median of {args.repeats} timed run(s) per row, "
           "after 1 warm-up\n")
 

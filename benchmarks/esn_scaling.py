@@ -25,7 +25,9 @@ Printed: each cell as it finishes, then a markdown table.
 
 import os
 
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+# (OMP_NUM_THREADS is left alone: rnnlab reads it as the threads it may give independent work,
+# the chunked fit's Gram matrix and the sweep's readouts, each on one-thread BLAS.)
+for _variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                                    "intra_op_parallelism_threads=1")

@@ -76,7 +76,9 @@ import os
 
 # BLAS reads its thread count when first loaded; 1 unless the caller says otherwise (--threads
 # is applied with threadpoolctl below, once scipy's own OpenBLAS is loaded too).
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+# (OMP_NUM_THREADS is left alone: rnnlab reads it as the threads it may give independent work,
+# the chunked fit's Gram matrix and the sweep's readouts, each on one-thread BLAS.)
+for _variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse

@@ -91,8 +91,9 @@ class RidgeAccumulator:
     docstring): :meth:`add` each chunk (features (n, F), targets (n, D)) in order, then
     :meth:`solve` once. The same chunks in the same order give the same bytes.
 
-    Memory: one (F, F) matrix, of which BLAS's symmetric rank-k update (syrk) fills the upper
-    triangle in place, chunk after chunk, and the solve factorises in place."""
+    Memory: two (F, F) matrices, the running sum and the next chunk's product (numpy's
+    symmetric rank-k update, which releases the GIL: another thread can drive the reservoir
+    meanwhile), one with a single chunk; the solve corrects and factorises the sum in place."""
 
     def __init__(self):
         self.rows = 0
@@ -104,14 +105,19 @@ class RidgeAccumulator:
                                "factorised in place; start a new one")
         if len(features) == 0:
             return
-        if self.rows == 0:
+        first = self.rows == 0
+        if first:
             self.feature_shift, self.target_shift = features.mean(axis=0), targets.mean(axis=0)
             F, D = features.shape[1], targets.shape[1]
-            self.gram = np.zeros((F, F), order="F")        # upper triangle: sum (x-r)(x-r)^T
             self.cross, self.feature_sum, self.target_sum = np.zeros((F, D)), np.zeros(F), np.zeros(D)
-        shifted = features - self.feature_shift             # (n, F); its transpose is (F, n)
-        shifted_targets = targets - self.target_shift       # Fortran-ordered for BLAS
-        scipy.linalg.blas.dsyrk(1.0, shifted.T, beta=1.0, c=self.gram, overwrite_c=True)
+        shifted = features - self.feature_shift
+        shifted_targets = targets - self.target_shift
+        if first:                                           # sum (x-r)(x-r)^T starts here
+            self.gram, self.product = shifted.T @ shifted, None
+        else:
+            if self.product is None:
+                self.product = np.empty_like(self.gram)
+            self.gram += np.matmul(shifted.T, shifted, out=self.product)
         self.cross += shifted.T @ shifted_targets
         self.feature_sum += shifted.sum(axis=0)
         self.target_sum += shifted_targets.sum(axis=0)
@@ -126,13 +132,14 @@ class RidgeAccumulator:
         self.solved = True
         feature_offset = self.feature_sum / self.rows      # m - r
         target_offset = self.target_sum / self.rows
-        gram = scipy.linalg.blas.dsyr(-float(self.rows), feature_offset, a=self.gram,
-                                      overwrite_a=True)    # - n (m - r)(m - r)^T, upper
+        self.product = None
+        # - n (m - r)(m - r)^T by BLAS's rank-1 update, in place on the upper triangle of the
+        # (symmetric) sum seen in Fortran order, the triangle the Cholesky solve reads
+        gram = scipy.linalg.blas.dsyr(-float(self.rows), feature_offset, a=self.gram.T,
+                                      overwrite_a=True)
         cross = self.cross - self.rows * np.outer(feature_offset, target_offset)
-        if ridge > 0:
-            gram[np.diag_indices_from(gram)] += ridge
-            weights = scipy.linalg.solve(gram, cross, assume_a="pos", overwrite_a=True)
-        else:                                              # lstsq reads the whole matrix
-            weights = solve_normal_equations(np.triu(gram) + np.triu(gram, 1).T, cross, 0.0)
+        if ridge == 0:                                     # lstsq reads the whole matrix
+            gram = np.triu(gram) + np.triu(gram, 1).T
+        weights = solve_normal_equations(gram, cross, ridge)
         bias = (self.target_shift + target_offset) - (self.feature_shift + feature_offset) @ weights
         return weights, bias
