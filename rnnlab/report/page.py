@@ -167,7 +167,7 @@ def numeric_keys(runs: pd.DataFrame, keys: list[str]) -> list[str]:
     return [k for k in keys if pd.api.types.is_numeric_dtype(runs[k])]
 
 
-def plot_metric_vs_key(runs, metric, key, categorical, path) -> Path:
+def plot_metric_vs_key(runs, metric, key, categorical) -> "Figure":
     """Mean +- std over seeds of ``metric`` against ``key`` (numeric, or categories in order of
     appearance), one line per value of the ``categorical`` keys, with any theory levels."""
     figure = Figure(figsize=(7.5, 4.2), layout="constrained")
@@ -200,10 +200,10 @@ def plot_metric_vs_key(runs, metric, key, categorical, path) -> Path:
     axis.set_ylabel(f"{metric} (mean ± std over seeds)")
     axis.set_title(f"{metric} against {key}")
     axis.legend(fontsize="small")
-    return save(figure, path)
+    return figure
 
 
-def plot_heatmap(runs, metric, keys, path) -> Path:
+def plot_heatmap(runs, metric, keys) -> "Figure":
     table = runs.pivot_table(index=keys[0], columns=keys[1], values=metric, aggfunc="mean")
     figure = Figure(figsize=(6.5, 4.8), layout="constrained")
     axis = figure.subplots()
@@ -215,7 +215,7 @@ def plot_heatmap(runs, metric, keys, path) -> Path:
     axis.set_ylabel(keys[0])
     axis.set_title(f"{metric}, mean over seeds")
     figure.colorbar(image, ax=axis, label=metric)
-    return save(figure, path)
+    return figure
 
 
 def draw_theory_levels(axis, runs: pd.DataFrame) -> None:
@@ -240,15 +240,17 @@ def draw_literature_levels(axis, runs: pd.DataFrame, metric: str) -> None:
                           va="bottom", color="tab:green")
 
 
-def plot_per_run(table: pd.DataFrame, curve, path: Path, title: str, labels: tuple[str, str],
+def plot_per_run(table: pd.DataFrame, curve, title: str, labels: tuple[str, str],
                  log_scale: bool = False, runs: pd.DataFrame | None = None,
-                 colour_by: pd.Series | None = None) -> Path:
+                 colour_by: pd.Series | None = None,
+                 names: dict | None = None) -> "Figure":
     """One line per run: ``curve(rows) -> (x, y)`` on each run's rows of a long table, with the
     theory levels of ``runs``; ``colour_by`` (a key's value per run_dir, e.g. the model): one
-    colour per value."""
+    colour per value; else each run its own colour and line style (20 colours, then dashed,
+    dotted, ...), labelled by ``names`` (run_dir -> its swept values) or its folder."""
     figure = Figure(figsize=(9, 4.5), layout="constrained")
     axis = figure.subplots()
-    colours = colormap("tab10")
+    colours, many = colormap("tab10"), colormap("tab20")
     order = [] if colour_by is None else list(dict.fromkeys(colour_by))
     for i, (run, rows) in enumerate(table.groupby("run_dir", sort=False)):
         if colour_by is not None:
@@ -259,7 +261,9 @@ def plot_per_run(table: pd.DataFrame, curve, path: Path, title: str, labels: tup
             axis.plot(*curve(rows), lw=1, color=colours(index % 10), alpha=0.8,
                       label=None if seen else label)
         else:
-            axis.plot(*curve(rows), lw=1, color=colours(i % 10), label=run)
+            label = f"{run}: {names[run]}" if names and names.get(run) else run
+            axis.plot(*curve(rows), lw=1, color=many(i % 20), ls=STYLES[i // 20 % len(STYLES)],
+                      label=label)
     if runs is not None:
         draw_theory_levels(axis, runs)
     if log_scale:
@@ -267,10 +271,10 @@ def plot_per_run(table: pd.DataFrame, curve, path: Path, title: str, labels: tup
     axis.set_xlabel(labels[0])
     axis.set_ylabel(labels[1])
     axis.set_title(title)
-    if colour_by is not None or table["run_dir"].nunique() <= 20:
+    if colour_by is not None or table["run_dir"].nunique() <= 40:
         axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small",
                     title="run" if colour_by is None else colour_by.name)
-    return save(figure, path)
+    return figure
 
 
 def last_step_norms(rows: pd.DataFrame):
@@ -291,30 +295,38 @@ def make_plots(collected, out_dir: Path, prefix: str = "") -> list[tuple[str, Pa
     varied = [k for k in collected.swept if k != "seed" and done[k].nunique() > 1]
     numeric = numeric_keys(done, varied)
     categorical = [k for k in varied if k not in numeric]
+
+    def add(caption: str, figure, name: str) -> None:
+        plots.append((caption, save(figure, out_dir / f"{prefix}{name}.png")))
+
     if metric:
         if not numeric and categorical:   # e.g. model x setting: the key with most values on x
             x_key = max(categorical, key=lambda k: done[k].nunique())
             lines = [k for k in categorical if k != x_key]
-            plots.append((f"{metric} against {x_key}", plot_metric_vs_key(
-                done, metric, x_key, lines, out_dir / f"{prefix}{metric}_vs_{x_key}.png")))
+            add(f"{metric} against {x_key}", plot_metric_vs_key(done, metric, x_key, lines),
+                f"{metric}_vs_{x_key}")
         for key in numeric:
-            plots.append((f"{metric} against {key}", plot_metric_vs_key(
-                done, metric, key, categorical, out_dir / f"{prefix}{metric}_vs_{key}.png")))
+            add(f"{metric} against {key}", plot_metric_vs_key(done, metric, key, categorical),
+                f"{metric}_vs_{key}")
         if len(numeric) == 2:
-            plots.append((f"{metric} over {numeric[0]} x {numeric[1]}",
-                          plot_heatmap(done, metric, numeric, out_dir / f"{prefix}heatmap.png")))
+            add(f"{metric} over {numeric[0]} x {numeric[1]}",
+                plot_heatmap(done, metric, numeric), "heatmap")
     colour_by = done.set_index("run_dir")["model"] if "model" in varied else None
+    names = {run["run_dir"]: ", ".join(f"{k.split('.')[-1]}={_cell(run[k])}"
+                                       for k in collected.swept if k in run)
+             for _, run in done.iterrows()}
     if len(collected.training):
-        plots.append(("test loss during training", plot_per_run(
+        add("test loss during training", plot_per_run(
             collected.training, lambda rows: (rows["step"], rows["test_loss"]),
-            out_dir / f"{prefix}training.png", "test loss during training (dashed: theoretical levels)",
-            ("training step", "test loss"), runs=done, colour_by=colour_by)))
+            "test loss during training (dashed: theoretical levels)",
+            ("training step", "test loss"), runs=done, colour_by=colour_by, names=names),
+            "training")
     if len(collected.gradients):
-        plots.append(("gradient norm against lag", plot_per_run(
-            collected.gradients, last_step_norms, out_dir / f"{prefix}gradients.png",
+        add("gradient norm against lag", plot_per_run(
+            collected.gradients, last_step_norms,
             "gradient norm against lag at the end of training",
             ("lag T-1-t", "||dL_T/dh_t||, mean over sequences"), log_scale=True,
-            colour_by=colour_by)))
+            colour_by=colour_by, names=names), "gradients")
     return plots
 
 
@@ -384,6 +396,7 @@ def task_sections(collected: Collected) -> list[tuple[str | None, Collected]]:
     return sections
 
 
+STYLES = ("-", "--", ":", "-.")   # runs beyond 20 colours change line style
 RUN_FILES = (".png", ".csv", ".txt", ".json")   # what the run table links, besides the folder
 
 
