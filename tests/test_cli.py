@@ -171,3 +171,17 @@ def test_a_task_added_to_the_registry_runs_by_name_without_a_config_file(compose
     objects = objects_from_config(cfg)
     assert type(objects["task"]) is ShortMackeyGlass and objects["task"].length == 700
     assert run_experiment(**objects).metrics["task"] == "mackey_glass_short"
+
+
+def test_tab_completion_offers_the_groups_and_no_internal_schema():
+    def complete(line: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-m", "rnnlab", "-sc", "query=bash"],
+                              env={**os.environ, "COMP_LINE": line}, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+    top = complete("rnnlab ")
+    assert {"model=", "task=", "experiment=", "seed="} <= set(top)
+    assert complete("rnnlab model=") == ["model=esn", "model=gru", "model=lstm", "model=nvar",
+                                         "model=rnn"]
+    assert not any("schema" in word for word in top + complete("rnnlab model="))
