@@ -207,3 +207,22 @@ def test_summary_cells_show_the_digits_the_spread_allows(mean, std, shown):
 def test_a_spread_that_rounds_up_a_decade_keeps_the_mean_to_the_same_place():
     from rnnlab.report.page import _plus_minus
     assert _plus_minus(3.664e-4, 9.96e-6) == "3.66e-04 ± 1.0e-05"
+
+
+def test_seeds_of_one_setting_are_drawn_as_their_mean_in_a_band():
+    from rnnlab.report.page import plot_seed_bands
+    steps = [0, 10, 20]
+    table = pd.DataFrame({"run_dir": [str(r) for r in (0, 1, 2, 3) for _ in steps],
+                          "step": steps * 4,
+                          "test_loss": [1.0, 0.8, 0.6, 1.2, 1.0, 0.8, 2.0, 1.9, 1.8,
+                                        2.2, 2.1, 2.0]})
+    settings = {"0": "bptt=1", "1": "bptt=1", "2": "bptt=5", "3": "bptt=5"}
+    figure = plot_seed_bands(table, lambda rows: (rows["step"], rows["test_loss"]), "t",
+                             ("step", "loss"), settings)
+    axis = figure.axes[0]
+    means = [line.get_ydata() for line in axis.get_lines()]
+    assert len(means) == 2 and np.allclose(means[0], [1.1, 0.9, 0.7])
+    assert np.allclose(means[1], [2.1, 2.0, 1.9])
+    assert len(axis.collections) == 2                         # one band per setting
+    assert [text.get_text() for text in axis.get_legend().get_texts()] == [
+        "bptt=1 (n = 2)", "bptt=5 (n = 2)"]

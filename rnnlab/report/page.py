@@ -240,6 +240,19 @@ def draw_literature_levels(axis, runs: pd.DataFrame, metric: str) -> None:
                           va="bottom", color="tab:green")
 
 
+def finish_curves(axis, title: str, labels: tuple[str, str], log_scale: bool,
+                  runs: pd.DataFrame | None) -> None:
+    """What every curve figure of the report has: the runs' theory levels, the axis scale,
+    the labels and the title."""
+    if runs is not None:
+        draw_theory_levels(axis, runs)
+    if log_scale:
+        axis.set_yscale("log")
+    axis.set_xlabel(labels[0])
+    axis.set_ylabel(labels[1])
+    axis.set_title(title)
+
+
 def plot_per_run(table: pd.DataFrame, curve, title: str, labels: tuple[str, str],
                  log_scale: bool = False, runs: pd.DataFrame | None = None,
                  colour_by: pd.Series | None = None,
@@ -264,16 +277,43 @@ def plot_per_run(table: pd.DataFrame, curve, title: str, labels: tuple[str, str]
             label = f"{run}: {names[run]}" if names and names.get(run) else run
             axis.plot(*curve(rows), lw=1, color=many(i % 20), ls=STYLES[i // 20 % len(STYLES)],
                       label=label)
-    if runs is not None:
-        draw_theory_levels(axis, runs)
-    if log_scale:
-        axis.set_yscale("log")
-    axis.set_xlabel(labels[0])
-    axis.set_ylabel(labels[1])
-    axis.set_title(title)
+    finish_curves(axis, title, labels, log_scale, runs)
     if colour_by is not None or table["run_dir"].nunique() <= 40:
         axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small",
                     title="run" if colour_by is None else colour_by.name)
+    return figure
+
+
+def plot_seed_bands(table: pd.DataFrame, curve, title: str, labels: tuple[str, str],
+                    settings: dict, log_scale: bool = False,
+                    runs: pd.DataFrame | None = None) -> "Figure":
+    """One line per setting (``settings``: run_dir -> the swept values but the seed), the mean
+    over its seeds of ``curve(rows) -> (x, y)`` at each x, in a band of +- one std over seeds
+    (on a log axis, of log10 y: the band of the geometric mean); with the theory levels."""
+    figure = Figure(figsize=(9, 4.5), layout="constrained")
+    axis = figure.subplots()
+    colours = colormap("tab10" if len(set(settings.values())) <= 10 else "tab20")
+    groups: dict[str, list] = {}
+    for run, rows in table.groupby("run_dir", sort=False):
+        if run in settings:
+            x, y = curve(rows)
+            groups.setdefault(settings[run], []).append(
+                pd.Series(np.asarray(y, dtype=float), index=np.asarray(x)))
+    for index, (setting, curves) in enumerate(groups.items()):
+        values = pd.concat(curves, axis=1)
+        if log_scale:
+            values = np.log10(values.where(values > 0))
+        mean, std = values.mean(axis=1), values.std(axis=1, ddof=1).fillna(0.0)
+        low, high = mean - std, mean + std
+        if log_scale:
+            mean, low, high = 10 ** mean, 10 ** low, 10 ** high
+        colour = colours(index % colours.N)
+        axis.plot(mean.index, mean, lw=1.3, color=colour,
+                  label=f"{setting} (n = {values.shape[1]})")
+        axis.fill_between(mean.index, low, high, color=colour, alpha=0.2, lw=0)
+    finish_curves(axis, title, labels, log_scale, runs)
+    axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small",
+                title="setting: mean ± std over seeds")
     return figure
 
 
@@ -315,18 +355,28 @@ def make_plots(collected, out_dir: Path, prefix: str = "") -> list[tuple[str, Pa
     names = {run["run_dir"]: ", ".join(f"{k.split('.')[-1]}={_cell(run[k])}"
                                        for k in collected.swept if k in run)
              for _, run in done.iterrows()}
-    if len(collected.training):
-        add("test loss during training", plot_per_run(
-            collected.training, lambda rows: (rows["step"], rows["test_loss"]),
-            "test loss during training (dashed: theoretical levels)",
-            ("training step", "test loss"), runs=done, colour_by=colour_by, names=names),
-            "training")
-    if len(collected.gradients):
-        add("gradient norm against lag", plot_per_run(
-            collected.gradients, last_step_norms,
-            "gradient norm against lag at the end of training",
-            ("lag T-1-t", "||dL_T/dh_t||, mean over sequences"), log_scale=True,
-            colour_by=colour_by, names=names), "gradients")
+    settings = {run["run_dir"]: ", ".join(f"{k.split('.')[-1]}={_cell(run[k])}"
+                                          for k in collected.swept if k in run and k != "seed")
+                or "all" for _, run in done.iterrows()}
+    banded = ("seed" in collected.swept and len(done) > len(set(settings.values())))
+    curves = [("test loss during training", collected.training,
+               lambda rows: (rows["step"], rows["test_loss"]),
+               ("training step", "test loss"), False, "training"),
+              ("gradient norm against lag", collected.gradients, last_step_norms,
+               ("lag T-1-t", "||dL_T/dh_t||, mean over sequences"), True, "gradients")]
+    for caption, table, curve, labels, log_scale, name in curves:
+        if not len(table):
+            continue
+        title = (f"{caption} (dashed: theoretical levels)" if name == "training"
+                 else f"{caption} at the end of training")
+        if banded:   # seeds repeat each setting: its mean over seeds in a band of +- one std
+            figure = plot_seed_bands(table, curve, title, labels, settings, log_scale,
+                                     runs=done if name == "training" else None)
+        else:
+            figure = plot_per_run(table, curve, title, labels, log_scale,
+                                  runs=done if name == "training" else None,
+                                  colour_by=colour_by, names=names)
+        add(caption, figure, name)
     return plots
 
 
