@@ -155,9 +155,8 @@ def summary(metrics: dict, out_dir, shown=()) -> str:
 
 
 def shown_metrics(spec: Experiment, headline: str) -> tuple:
-    """The metrics a run's summary line shows: its headline metric, then (a training run) the
-    task's headline metrics and how near it came to the nearest theoretical loss."""
-    keys = [headline]
-    if spec.kind == "train":
-        keys += [*spec.task.headline, "nearest_theory", "gap_to_nearest_theory"]
-    return tuple(dict.fromkeys(keys))
+    """The metrics a run's summary line shows, where the run has them (:func:`summary` skips
+    the others): its headline metric, the task's headline metrics and how near it came to the
+    nearest theoretical loss."""
+    return tuple(dict.fromkeys([headline, *spec.task.headline, "nearest_theory",
+                                "gap_to_nearest_theory"]))

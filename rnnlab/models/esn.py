@@ -241,18 +241,8 @@ class ESN:
             return self._fit_force(u, y, washout)
         if self.chunk_steps:
             return self._fit_chunked(u, y, washout)
-        # One (T, D_in + N) buffer holds the readout's features [u, x]: the state columns first
-        # receive the drive, which the update overwrites in place with the states (T*N is the
-        # big cost).
-        features = np.empty((y.shape[0], u.shape[1] + self.units))
-        features[:, :u.shape[1]] = u
-        drive = self.drive(u, previous_outputs(np.zeros(y.shape[1]), y),
-                           out=features[:, u.shape[1]:])
-        noise = self.state_noise(y.shape[0])
-        if noise is not None:
-            drive += noise
-        state, _ = advance(self.W_, [1.0], [self.leak_rate], np.zeros((self.units, 1)),
-                           drive[None], activation=self.activation)
+        features = np.empty((y.shape[0], u.shape[1] + self.units))   # T * N: the big cost
+        state = self._teacher_forced(u, y, 0, features, np.zeros((self.units, 1)))
         self.state_, self.last_output_ = state[:, 0], y[-1].copy()
         if self.readout == "ridge":
             self.ridge_ = self.ridge
@@ -265,6 +255,25 @@ class ESN:
             self.W_out_ = rls_readout(features[washout:], y[washout:], self.rls_alpha,
                                       self.forgetting, description="RLS readout")
         return self
+
+    def _teacher_forced(self, u: np.ndarray, y: np.ndarray, start: int, features: np.ndarray,
+                        state: np.ndarray) -> np.ndarray:
+        """Fill ``features`` (n, D_in + N) with the readout's features [u(t), x(t)] of steps
+        start..start+n-1 while fitting: y(t-1) fed back (y(-1) = 0) and the state noise (drawn
+        in order: chunk after chunk gives the same draws as one call); the state columns first
+        receive the drive, which the update overwrites in place with the states. Returns the
+        state (N, 1) the steps end in, driven from ``state``."""
+        stop, D_in = start + len(features), u.shape[1]
+        features[:, :D_in] = u[start:stop]
+        first = y[start - 1] if start else np.zeros(y.shape[1])
+        drive = self.drive(u[start:stop], previous_outputs(first, y[start:stop]),
+                           out=features[:, D_in:])
+        noise = self.state_noise(stop - start)
+        if noise is not None:
+            drive += noise
+        state, _ = advance(self.W_, [1.0], [self.leak_rate], state, drive[None],
+                           activation=self.activation)
+        return state
 
     def _fit_chunked(self, u: np.ndarray, y: np.ndarray, washout: int) -> "ESN":
         """Ridge readout in O(N^2 + chunk_steps N) memory: drive the reservoir ``chunk_steps``
@@ -283,15 +292,7 @@ class ESN:
             pending = None                # the previous chunk, being added from its buffer
             for number, (start, stop) in enumerate(chunks):
                 features = buffers[number % 2][:stop - start]
-                features[:, :D_in] = u[start:stop]
-                first = y[start - 1] if start else np.zeros(y.shape[1])
-                drive = self.drive(u[start:stop], previous_outputs(first, y[start:stop]),
-                                   out=features[:, D_in:])
-                noise = self.state_noise(stop - start)   # the same draws as one call for all
-                if noise is not None:
-                    drive += noise
-                state, _ = advance(self.W_, [1.0], [self.leak_rate], state, drive[None],
-                                   activation=self.activation)
+                state = self._teacher_forced(u, y, start, features, state)
                 skip = min(max(washout - start, 0), stop - start)
                 if pending is not None:
                     pending.result()

@@ -326,6 +326,14 @@ def last_step_norms(rows: pd.DataFrame):
     return last["lag"], last["last_step_grad_norm"].where(last["last_step_grad_norm"] > 0)
 
 
+def run_labels(runs: pd.DataFrame, keys: list[str]) -> dict[str, str]:
+    """run_dir -> "bptt=5, seed=1": each run's values of ``keys`` (their last dotted part);
+    "all" where no key is left."""
+    return {run["run_dir"]: ", ".join(f"{k.split('.')[-1]}={_cell(run[k])}"
+                                      for k in keys if k in run) or "all"
+            for _, run in runs.iterrows()}
+
+
 def make_plots(collected, out_dir: Path, prefix: str = "") -> list[tuple[str, Path]]:
     """(caption, png) for every plot that what varied calls for; the files' names start with
     ``prefix`` (a task's name, where a sweep mixes tasks)."""
@@ -352,12 +360,8 @@ def make_plots(collected, out_dir: Path, prefix: str = "") -> list[tuple[str, Pa
             add(f"{metric} over {numeric[0]} x {numeric[1]}",
                 plot_heatmap(done, metric, numeric), "heatmap")
     colour_by = done.set_index("run_dir")["model"] if "model" in varied else None
-    names = {run["run_dir"]: ", ".join(f"{k.split('.')[-1]}={_cell(run[k])}"
-                                       for k in collected.swept if k in run)
-             for _, run in done.iterrows()}
-    settings = {run["run_dir"]: ", ".join(f"{k.split('.')[-1]}={_cell(run[k])}"
-                                          for k in collected.swept if k in run and k != "seed")
-                or "all" for _, run in done.iterrows()}
+    names = run_labels(done, collected.swept)                      # each run
+    settings = run_labels(done, [k for k in collected.swept if k != "seed"])   # its setting
     banded = ("seed" in collected.swept and len(done) > len(set(settings.values())))
     curves = [("test loss during training", collected.training,
                lambda rows: (rows["step"], rows["test_loss"]),
