@@ -26,7 +26,7 @@ FIGURES = {
     "lstm_echo_training": (["model=lstm", "task=echo", "train.bptt=10"], "training.png"),
     "gradient_flow_toy": (["experiment=gradient_flow_toy"], "gradient_flow.png"),
     "esn_sweep_mackey_glass": (["experiment=esn_sweep", "task=mackey_glass",
-                                "model.units=200"], "sweep.png"),
+                                "model.units=200", "esn_sweep.reservoirs=3"], "sweep.png"),
 }
 
 

@@ -37,6 +37,19 @@ def save(figure: Figure, path: Path) -> Path:
     return Path(path)
 
 
+def mean_and_band(values: pd.DataFrame, log_scale: bool = False):
+    """(mean, low, high), row by row, over the columns of ``values`` (one column per draw: a
+    seed, a reservoir): the mean +- one std (ddof 1; no width for one draw). On a log axis, of
+    log10 of the values (the geometric mean and its band), non-positive values left out."""
+    if log_scale:
+        values = np.log10(values.where(values > 0))
+    mean, std = values.mean(axis=1), values.std(axis=1, ddof=1).fillna(0.0)
+    low, high = mean - std, mean + std
+    if log_scale:
+        return 10 ** mean, 10 ** low, 10 ** high
+    return mean, low, high
+
+
 def plot_prediction(series: pd.DataFrame, title: str, window: int = 800) -> "Figure":
     """Inputs (if any) above target vs teacher-forced and free-run predictions, first test steps:
     for one output a row for each prediction; for several (target_j columns) a row per output
@@ -312,7 +325,7 @@ def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, title: str) -> "
     with np.errstate(divide="ignore"):
         log_norm = np.log10(grid.to_numpy(dtype=float))
     log_norm[~np.isfinite(log_norm)] = np.nan
-    figure = Figure(figsize=(15, 4.8), layout="constrained")
+    figure = Figure(figsize=(13, 4.8), layout="constrained")  # 10 pt text: legible on a slide
     heat, rate, lines = figure.subplots(1, 3)
     # cells on the radii's own scale (a grid need not be even): edges halfway between values
     rho = np.array(radii, dtype=float)
@@ -332,7 +345,7 @@ def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, title: str) -> "
               "each gate block W_hk (LSTM)" if models <= {"lstm"} else
               "each recurrent block")
     heat.set_ylabel(f"spectral radius ρ of {blocks}")
-    heat.set_title("log10 ||dL_T / dh_{T-k}||", fontsize="medium")
+    heat.set_title("log10 ||dL_T / dh_{T-k}||")
     figure.colorbar(image, ax=heat, label="log10 gradient norm")
 
     for model, group in rates.groupby("model"):
@@ -347,8 +360,8 @@ def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, title: str) -> "
     fit = rates.iloc[0]
     rate.set_xlabel("ln ρ")
     rate.set_ylabel(f"fitted log-rate per step (lags {fit['fit_lag_min']}-{fit['fit_lag_max']})")
-    rate.set_title("growth rate of the gradient norm", fontsize="medium")
-    rate.legend(fontsize="small")
+    rate.set_title("growth rate of the gradient norm")
+    rate.legend()
 
     shown = radii if len(radii) <= 5 else [radii[i] for i in
                                            np.linspace(0, len(radii) - 1, 5).round().astype(int)]
@@ -361,14 +374,13 @@ def plot_gradient_flow(flow: pd.DataFrame, rates: pd.DataFrame, title: str) -> "
             lines.plot(rows["lag"], rows["jacobian_norm"].where(rows["jacobian_norm"] > 0),
                        color=colour, ls="--", lw=0.9)
     if "jacobian_norm" in flow and flow["jacobian_norm"].notna().any():
-        lines.plot([], [], color="gray", ls="--", label="||dh_T / dh_{T-k}||₂ (dashed)")
+        lines.plot([], [], color="gray", ls="--", label="||dh_T / dh_{T-k}||₂")
     lines.set_yscale("log")
     lines.set_xlabel("lag k")
     lines.set_ylabel("||dL_T / dh_{T-k}|| (solid), mean over sequences")
-    lines.set_title("gradient norm against lag", fontsize="medium")
-    lines.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small",
-                 title="spectral radius")
-    figure.suptitle(title)
+    lines.set_title("gradient norm against lag")
+    lines.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="spectral radius")
+    figure.suptitle(title, fontsize="large")
     return figure
 
 
@@ -377,41 +389,52 @@ def plot_esn_sweep(table: pd.DataFrame, title: str, task_metrics,
     """An ESN sweep against the spectral radius rho: the task error (top; log scale when it spans
     more than a decade), the memory capacity with its bound N (if measured) and the largest
     Lyapunov exponent with its zero line (bottom). One line per (leak rate, input scaling) pair,
-    the legend naming the swept ones; a vertical line at rho = 1 in every panel.
+    the legend naming the swept ones; a vertical line at rho = 1 in every panel. With several
+    reservoirs (column ``reservoir``), each line is their mean in a band of +- one std (on the
+    log axis, of log10).
 
-    table: one row per grid point (sweep.csv); task_metrics: the columns to draw in the top panel,
-    the first solid, a second one dashed.
+    table: one row per grid point and reservoir (sweep.csv); task_metrics: the columns to draw in
+    the top panel, the first solid, a second one dashed.
     """
     swept = [column for column in ("leak_rate", "input_scaling") if table[column].nunique() > 1]
     names = {"leak_rate": "a", "input_scaling": "input scaling"}
     curves = list(table.groupby(swept, sort=True)) if swept else [((), table)]
     colours = colormap("viridis")(np.linspace(0, 0.85, max(1, len(curves))))
     with_capacity = "memory_capacity" in table and table["memory_capacity"].notna().any()
+    reservoirs = table["reservoir"].nunique() if "reservoir" in table else 1
     panels = 3 if with_capacity else 2
     figure = Figure(figsize=(9, 3.2 * panels))
     axes = figure.subplots(panels, 1, sharex=True)
     error_axis, lyapunov_axis = axes[0], axes[-1]
+    errors = table[list(task_metrics)].to_numpy(dtype=float)
+    positive = errors[np.isfinite(errors) & (errors > 0)]
+    log_errors = bool(len(positive) and positive.max() > 10 * positive.min())
 
     def label(key) -> str:
         key = key if isinstance(key, tuple) else (key,)
         return ", ".join(f"{names[column]} = {value:g}" for column, value in zip(swept, key))
 
-    for (key, curve), colour in zip(curves, colours):
-        curve = curve.sort_values("spectral_radius")
-        rho, name = curve["spectral_radius"], label(key)
-        for metric, style in zip(task_metrics, ["-", "--"]):
-            values = curve[metric].where(np.isfinite(curve[metric]))  # NaN/inf: a gap
-            error_axis.plot(rho, values, ls=style, marker=".", color=colour,
-                            label=metric.replace("_", " ") + (f" ({name})" if name else ""))
-        if with_capacity:
-            axes[1].plot(rho, curve["memory_capacity"], marker=".", color=colour,
-                         label=name or "memory capacity")
-        lyapunov_axis.plot(rho, curve["lyapunov_exponent"], marker=".", color=colour,
-                           label=name or "largest Lyapunov exponent")
+    def draw(axis, curve, column, colour, name, style="-", log_scale=False) -> None:
+        values = (curve.pivot(index="spectral_radius", columns="reservoir", values=column)
+                  if "reservoir" in curve else curve.set_index("spectral_radius")[[column]])
+        values = values.sort_index().astype(float)
+        values = values.where(np.isfinite(values))                    # NaN/inf: a gap
+        mean, low, high = mean_and_band(values, log_scale)
+        axis.plot(mean.index, mean, ls=style, marker=".", color=colour, label=name)
+        if reservoirs > 1:
+            axis.fill_between(mean.index, low, high, color=colour, alpha=0.2, lw=0)
 
-    errors = table[list(task_metrics)].to_numpy(dtype=float)
-    positive = errors[np.isfinite(errors) & (errors > 0)]
-    if len(positive) and positive.max() > 10 * positive.min():
+    for (key, curve), colour in zip(curves, colours):
+        name = label(key)
+        for metric, style in zip(task_metrics, ["-", "--"]):
+            draw(error_axis, curve, metric, colour,
+                 metric.replace("_", " ") + (f" ({name})" if name else ""), style, log_errors)
+        if with_capacity:
+            draw(axes[1], curve, "memory_capacity", colour, name or "memory capacity")
+        draw(lyapunov_axis, curve, "lyapunov_exponent", colour,
+             name or "largest Lyapunov exponent")
+
+    if log_errors:
         error_axis.set_yscale("log")
     diverged = " (gaps: NaN/inf)" if not np.all(np.isfinite(errors)) else ""
     error_axis.set_ylabel("task error (dimensionless)" + diverged)
@@ -428,5 +451,7 @@ def plot_esn_sweep(table: pd.DataFrame, title: str, task_metrics,
     for axis in axes:
         axis.axvline(1.0, color="tab:red", ls="--", lw=1, label="ρ = 1")
         axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
-    axes[0].set_title(title)
+    spread = f"mean ± std over {reservoirs} reservoirs" + (", of log10 for the task error"
+                                                           if log_errors else "")
+    axes[0].set_title(title + (f"\n{spread}" if reservoirs > 1 else ""))
     return figure

@@ -8,6 +8,7 @@ import pytest
 from rnnlab import ESN, MackeyGlassTask, SineTask
 from rnnlab import ESNSweepConfig, run_experiment
 from rnnlab.analyses.esn_sweep import DYNAMICS_COLUMNS, GRID_COLUMNS, summarise, sweep
+from rnnlab.validation import ConfigError
 from rnnlab.analyses.reservoir_dynamics import memory_functions
 from rnnlab.analyses.scoring import first_zero_crossing
 from rnnlab.models.esn import random_reservoir
@@ -146,8 +147,10 @@ def mackey_glass_sweep(tmp_path_factory, mackey_glass_data):
 def test_sweep_csv_has_one_row_per_grid_point(mackey_glass_sweep):
     model, summary, out_dir = mackey_glass_sweep
     table = pd.read_csv(out_dir / "sweep.csv")
-    assert list(table.columns) == [*GRID_COLUMNS, "one_step_nrmse", "free_run_nrmse",
-                                   *DYNAMICS_COLUMNS]
+    assert list(table.columns) == [*GRID_COLUMNS, "reservoir", "one_step_nrmse",
+                                   "free_run_nrmse", *DYNAMICS_COLUMNS]
+    assert (table["reservoir"] == 0).all() and summary["reservoirs"] == 1
+    assert math.isnan(summary["best_error_std"])
     assert len(table) == 6 == summary["grid_points"]
     assert sorted(zip(table["leak_rate"], table["spectral_radius"])) == [
         (a, rho) for a in (0.5, 1.0) for rho in (0.5, 0.9, 1.3)]
@@ -220,3 +223,61 @@ def test_sweep_readouts_give_the_same_bytes_on_one_thread_as_on_several(monkeypa
     several = sweep(*args, memory_capacity=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     pd.testing.assert_frame_equal(sweep(*args, memory_capacity=False), several, rtol=0, atol=0)
+
+
+# ------------------------------------------------------------------ several reservoirs
+def test_each_reservoir_is_the_sweep_of_its_own_seed(sine_data):
+    # reservoir 0 is the model's own draw; reservoir r >= 1 is that of child 4 + r of its seed
+    model = ESN(units=20, connectivity=0.2, seed=8)
+    args = (SINE, sine_data, [0.6, 1.2], [0.5, 1.0], None)
+    table = sweep(model, *args, reservoirs=3)
+    assert len(table) == 3 * 4 and list(table["reservoir"]) == [0] * 4 + [1] * 4 + [2] * 4
+    for reservoir in range(3):
+        seed = 8 if reservoir == 0 else np.random.default_rng(8).spawn(5 + reservoir)[4 + reservoir]
+        alone = sweep(model.with_seed(seed), *args)
+        rows = table[table["reservoir"] == reservoir].drop(columns="reservoir")
+        pd.testing.assert_frame_equal(rows.reset_index(drop=True),
+                                      alone.drop(columns="reservoir"), rtol=0, atol=0)
+    errors = table[SINE.primary_metric].to_numpy()
+    assert not np.allclose(errors[:4], errors[4:8])  # the draws differ
+
+
+def test_summary_of_several_reservoirs_ranks_their_means():
+    table = pd.DataFrame({"spectral_radius": [0.5, 1.0, 1.5] * 2, "leak_rate": 1.0,
+                          "input_scaling": 0.5, "reservoir": [0, 0, 0, 1, 1, 1],
+                          "one_step_nrmse": [0.2, 0.1, 0.01, 0.4, 0.15, np.nan],
+                          "memory_capacity": [3.0, 5.0, 4.0, 5.0, 7.0, 2.0],
+                          "lyapunov_exponent": [-0.6, -0.2, 0.2, -0.4, 0.0, 0.4]})
+    summary = summarise(table, "one_step_nrmse")
+    # rho 1.5 is NaN on reservoir 1: not finite, so rho 1.0 (mean 0.125) beats rho 0.5 (0.3)
+    assert summary["reservoirs"] == 2 and summary["grid_points"] == 3
+    assert summary["best_spectral_radius"] == 1.0
+    assert summary["best_error"] == pytest.approx(0.125)
+    assert summary["best_error_std"] == pytest.approx(np.std([0.1, 0.15], ddof=1))
+    assert summary["max_memory_capacity"] == pytest.approx(6.0)
+    assert summary["spectral_radius_at_lyapunov_zero"] == pytest.approx(1.125)  # means -0.1, 0.3
+
+
+def test_reservoir_count_below_one_is_refused_naming_the_key():
+    with pytest.raises(ConfigError, match=r"^esn_sweep.reservoirs=0 is out of range: allowed >= 1$"):
+        ESNSweepConfig(reservoirs=0).check()
+    with pytest.raises(ValueError, match=r"^reservoirs=1.5 is out of range: allowed an integer"):
+        sweep(ESN(units=10, seed=0), SINE, SINE.make_data(np.random.default_rng(0)), [0.9],
+              reservoirs=1.5)
+
+
+def test_sweep_figure_draws_the_mean_over_reservoirs_in_a_band():
+    from rnnlab.plots import plot_esn_sweep
+    table = pd.DataFrame({"spectral_radius": [0.5, 1.0] * 2, "leak_rate": 1.0,
+                          "input_scaling": 0.5, "reservoir": [0, 0, 1, 1],
+                          "one_step_nrmse": [0.2, 0.5, 0.2, 0.5],
+                          "memory_capacity": [3.0, 5.0, 5.0, 9.0],
+                          "lyapunov_exponent": [-0.6, -0.2, -0.4, 0.0]})
+    figure = plot_esn_sweep(table, "t", ["one_step_nrmse"], units=10)
+    error_axis, capacity_axis, lyapunov_axis = figure.axes
+    np.testing.assert_allclose(capacity_axis.get_lines()[0].get_ydata(), [4.0, 7.0])
+    np.testing.assert_allclose(lyapunov_axis.get_lines()[0].get_ydata(), [-0.5, -0.1])
+    (band,) = capacity_axis.collections                  # +- one std: 4 +- 1.41, 7 +- 2.83
+    np.testing.assert_allclose(sorted(band.get_paths()[0].vertices[:, 1])[:2],
+                               [4 - np.sqrt(2), 7 - 2 * np.sqrt(2)], rtol=1e-9)
+    assert len(error_axis.collections) == 1 and "over 2 reservoirs" in error_axis.get_title()

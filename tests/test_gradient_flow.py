@@ -114,3 +114,20 @@ def test_trained_option_measures_again_after_training_at_each_rho(tmp_path):
     assert not np.allclose(init["sigma_max"], trained["sigma_max"])   # training moved W_hh
     assert (tmp_path / "gradient_flow_trained.png").exists()
     assert metrics["spectral_radii"] == 2
+
+
+def test_gradient_flow_figure_text_is_legible_on_a_slide(tmp_path):
+    # at most 13 inches wide and no text under 9.5 pt: shown 1280 pixels wide, 13 pixels high
+    from matplotlib.text import Text
+    from rnnlab import GradientFlowConfig, run_experiment
+    from rnnlab.plots import plot_gradient_flow
+    from rnnlab.tasks import EchoTask
+    run_experiment(LSTM(hidden_size=8), EchoTask(train_steps=2000, test_steps=500), seed=0,
+                   out_dir=tmp_path, kind="gradient_flow",
+                   gradient_flow=GradientFlowConfig(spectral_radii=[0.7, 1.3], window=20,
+                                                    sequences=4))
+    figure = plot_gradient_flow(pd.read_csv(tmp_path / "gradient_flow.csv"),
+                                pd.read_csv(tmp_path / "rates.csv"), "title")
+    figure.draw_without_rendering()          # lays out the ticks and legends
+    sizes = [text.get_fontsize() for text in figure.findobj(Text) if text.get_text().strip()]
+    assert figure.get_size_inches()[0] <= 13 and min(sizes) >= 9.5

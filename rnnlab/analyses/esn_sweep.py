@@ -25,8 +25,16 @@ For each grid point, a row of the table:
    call as the test part's states (washout = ``model.washout``).
 4. ``effective_spectral_radius`` rho(a_k W_k + (1 - a_k) I) (= rho_k when a_k = 1).
 
+Several reservoirs (``reservoirs`` R > 1): the sweep is repeated on R independent draws of W,
+W_in, W_fb and the noise, on the same data, and the table holds R rows per grid point (column
+``reservoir``). Reservoir 0 is the model's own draw; reservoir r >= 1 is the draw of child 4 + r
+of the model's seed stream (children 0-3 are reservoir 0's weights and noise, child 4 its
+memory-capacity inputs): with an integer seed s, ``ESN(seed=np.random.default_rng(s).spawn(5 +
+r)[4 + r])``. The summary ranks grid points by their mean over the reservoirs.
+
 Memory: K * max(fit steps, test steps) * (D_in + N) floats for the states (16 grid points, 3000
-steps, N = 1000: 384 MB); a grid needing more than ``MEMORY_BUDGET_BYTES`` runs in batches.
+steps, N = 1000: 384 MB); a grid needing more than ``MEMORY_BUDGET_BYTES`` runs in batches. The
+reservoirs run one after another, so R does not add to it.
 
     data = MackeyGlassTask().make_data(np.random.default_rng(0))
     table = sweep(ESN(units=300, seed=0), MackeyGlassTask(), data, [0.2, 0.6, 1.0, 1.4])
@@ -52,13 +60,13 @@ from rnnlab.models.esn import ESN, as_series, fit_readout, previous_outputs, rea
 from rnnlab.models.reservoir import ClosedLoop, advance
 from rnnlab.resources import worker_threads
 from rnnlab.tasks.base import SeriesData
-from rnnlab.validation import check_list
+from rnnlab.validation import at_least, check_integer, check_list, check_ranges
 
 log = logging.getLogger(__name__)
 
-GRID_COLUMNS = ("spectral_radius", "leak_rate", "input_scaling")  # the table: these, the task's
-DYNAMICS_COLUMNS = ("memory_capacity", "lyapunov_exponent",       # score metrics, then these
-                    "effective_spectral_radius")
+GRID_COLUMNS = ("spectral_radius", "leak_rate", "input_scaling")  # the table: these, the
+DYNAMICS_COLUMNS = ("memory_capacity", "lyapunov_exponent",       # reservoir, the task's score
+                    "effective_spectral_radius")                  # metrics, then these
 
 
 @dataclass
@@ -70,11 +78,13 @@ class ESNSweepConfig:
     leak_rates: Optional[list[float]] = None       # also sweep these (None: the model's)
     input_scalings: Optional[list[float]] = None   # also sweep these (None: the model's)
     memory_capacity: bool = True   # measure MC (costs a second run per grid point)
+    reservoirs: int = 1            # independent reservoir draws per grid point (spread, band)
 
-    rules: ClassVar[dict] = {}
+    rules: ClassVar[dict] = {"reservoirs": at_least(1)}
 
     def check(self, prefix: str = "esn_sweep.") -> None:
-        """Every grid value within the ESN's own rule for that hyperparameter."""
+        """Every grid value within the ESN's own rule for that hyperparameter; reservoirs >= 1."""
+        check_ranges(self, prefix)
         check_list(self.spectral_radii, ESN.rules["spectral_radius"], f"{prefix}spectral_radii")
         check_list(self.leak_rates, ESN.rules["leak_rate"], f"{prefix}leak_rates", optional=True)
         check_list(self.input_scalings, ESN.rules["input_scaling"], f"{prefix}input_scalings",
@@ -89,16 +99,19 @@ def grid(spectral_radii, leak_rates, input_scalings) -> list[tuple[float, float,
 
 def sweep(model: ESN, task, data: SeriesData, spectral_radii, leak_rates=None,
           input_scalings=None, memory_capacity: bool = True, lyapunov: bool = True,
-          timings: dict | None = None) -> pd.DataFrame:
-    """One row per grid point, in ``grid`` order (see the module docstring).
+          timings: dict | None = None, reservoirs: int = 1) -> pd.DataFrame:
+    """One row per grid point and reservoir, in ``grid`` order for reservoir 0, then for
+    reservoir 1, ... (see the module docstring).
 
-    Columns: spectral_radius, leak_rate, input_scaling, the task's score metrics,
+    Columns: spectral_radius, leak_rate, input_scaling, reservoir, the task's score metrics,
     memory_capacity, lyapunov_exponent (each NaN when not measured: ``memory_capacity``,
     ``lyapunov`` False), effective_spectral_radius. model: every other hyperparameter and the
-    seed (int or numpy Generator); leak_rates / input_scalings: None means the model's own.
-    timings: a dict to receive the seconds spent per phase (for benchmarks), or None.
+    seed (int or numpy Generator); leak_rates / input_scalings: None means the model's own;
+    reservoirs: how many independent draws. timings: a dict to receive the seconds spent per
+    phase (for benchmarks), or None.
     """
     model.check()
+    check_integer(reservoirs, "reservoirs", at_least(1))
     u, y = _inputs_targets(data)
     if not 0 <= model.washout < data.train_length:
         raise ValueError(f"washout={model.washout} must be in [0, {data.train_length}) "
@@ -113,45 +126,62 @@ def sweep(model: ESN, task, data: SeriesData, spectral_radii, leak_rates=None,
     for rho, a, sigma in points:  # the ESN's own range rules, naming the offending value
         dataclasses.replace(model, spectral_radius=rho, leak_rate=a, input_scaling=sigma).check()
 
-    with _timed(timings, "reservoir"):
-        base, mc_rng = _draw(model, u.shape[1], y.shape[1])
-    log.info("ESN sweep: %d grid points, N=%d, %s", len(points), model.units, task.name)
-    metrics, exponents = _task_errors(model, task, data, points, base, lyapunov, timings)
-    scales = np.array([rho / model.spectral_radius for rho, _, _ in points])
-    leaks = np.array([a for _, a, _ in points])
-    capacity = np.full(len(points), np.nan)
-    if memory_capacity:
-        with _timed(timings, "memory capacity"):
-            capacity = memory_function(base, mc_rng, scales, leaks,
-                                       [sigma for _, _, sigma in points]).sum(axis=1)
-    with _timed(timings, "effective spectral radius"):
-        effective = effective_spectral_radii(base, [rho for rho, _, _ in points], leaks)
-    return pd.DataFrame([
-        {**dict(zip(GRID_COLUMNS, point)), **metrics[i],
-         **dict(zip(DYNAMICS_COLUMNS, map(float, (capacity[i], exponents[i], effective[i]))))}
-        for i, point in enumerate(points)])
+    root = np.random.default_rng(model.seed)  # a Generator seed is used (and spawned from) as is
+    rows = []
+    for reservoir in range(reservoirs):
+        seed = root if reservoir == 0 else root.spawn(1)[0]   # child 4 + reservoir of root
+        with _timed(timings, "reservoir"):
+            base, mc_rng = _draw(dataclasses.replace(model, seed=seed), u.shape[1], y.shape[1])
+        log.info("ESN sweep: %d grid points, N=%d, %s%s", len(points), model.units, task.name,
+                 f", reservoir {reservoir + 1} of {reservoirs}" if reservoirs > 1 else "")
+        metrics, exponents = _task_errors(model, task, data, points, base, lyapunov, timings)
+        scales = np.array([rho / model.spectral_radius for rho, _, _ in points])
+        leaks = np.array([a for _, a, _ in points])
+        capacity = np.full(len(points), np.nan)
+        if memory_capacity:
+            with _timed(timings, "memory capacity"):
+                capacity = memory_function(base, mc_rng, scales, leaks,
+                                           [sigma for _, _, sigma in points]).sum(axis=1)
+        with _timed(timings, "effective spectral radius"):
+            effective = effective_spectral_radii(base, [rho for rho, _, _ in points], leaks)
+        rows += [{**dict(zip(GRID_COLUMNS, point)), "reservoir": reservoir, **metrics[i],
+                  **dict(zip(DYNAMICS_COLUMNS,
+                             map(float, (capacity[i], exponents[i], effective[i]))))}
+                 for i, point in enumerate(points)]
+    return pd.DataFrame(rows)
 
 
 def summarise(table: pd.DataFrame, primary_metric: str) -> dict:
-    """The sweep's headline numbers: primary_metric (its name), grid_points, best_spectral_radius,
-    best_leak_rate, best_input_scaling and best_error (the grid point minimising the primary
-    metric), max_memory_capacity (NaN if not measured), spectral_radius_at_lyapunov_zero (first
-    zero crossing along rho, linearly interpolated, on the best point's (leak rate, input
-    scaling) curve; NaN if none)."""
+    """The sweep's headline numbers: primary_metric (its name), grid_points, reservoirs,
+    best_spectral_radius, best_leak_rate, best_input_scaling and best_error (the grid point
+    minimising the primary metric), best_error_std (its std over the reservoirs; NaN for one),
+    max_memory_capacity (NaN if not measured), spectral_radius_at_lyapunov_zero (first zero
+    crossing along rho, linearly interpolated, on the best point's (leak rate, input scaling)
+    curve; NaN if none). With several reservoirs every number is of the mean over them at each
+    grid point (a grid point with a non-finite value on any reservoir counts as non-finite)."""
+    reservoirs = int(table["reservoir"].nunique()) if "reservoir" in table else 1
+    spread = None
+    if reservoirs > 1:
+        spread = over_reservoirs(table, lambda v: np.std(v, ddof=1))[primary_metric]
+        table = over_reservoirs(table, np.mean)
     errors = table[primary_metric].to_numpy(dtype=float)
     finite = np.isfinite(errors)
-    summary = {"primary_metric": primary_metric, "grid_points": len(table)}
+    summary = {"primary_metric": primary_metric, "grid_points": len(table),
+               "reservoirs": reservoirs}
     if finite.any():
-        best = table.iloc[int(np.argmin(np.where(finite, errors, np.inf)))]
+        index = int(np.argmin(np.where(finite, errors, np.inf)))
+        best = table.iloc[index]
         summary.update(best_spectral_radius=float(best["spectral_radius"]),
                        best_leak_rate=float(best["leak_rate"]),
                        best_input_scaling=float(best["input_scaling"]),
-                       best_error=float(best[primary_metric]))
+                       best_error=float(best[primary_metric]),
+                       best_error_std=math.nan if spread is None else float(spread[index]))
         curve = table[(table["leak_rate"] == best["leak_rate"])
                       & (table["input_scaling"] == best["input_scaling"])]
     else:
         summary.update(best_spectral_radius=math.nan, best_leak_rate=math.nan,
-                       best_input_scaling=math.nan, best_error=math.nan)
+                       best_input_scaling=math.nan, best_error=math.nan,
+                       best_error_std=math.nan)
         curve = table
     capacity = table["memory_capacity"].to_numpy(dtype=float)
     summary["max_memory_capacity"] = (float(np.nanmax(capacity)) if np.isfinite(capacity).any()
@@ -159,6 +189,15 @@ def summarise(table: pd.DataFrame, primary_metric: str) -> dict:
     summary["spectral_radius_at_lyapunov_zero"] = first_zero_crossing(
         curve["spectral_radius"], curve["lyapunov_exponent"])
     return summary
+
+
+def over_reservoirs(table: pd.DataFrame, statistic) -> pd.DataFrame:
+    """One row per grid point (in grid order): ``statistic`` (a numpy reduction, NaN and inf
+    propagating) of every numeric column over the reservoirs."""
+    columns = [c for c in table.select_dtypes("number").columns
+               if c not in GRID_COLUMNS and c != "reservoir"]
+    return (table.groupby(list(GRID_COLUMNS), sort=False)[columns]
+            .agg(lambda values: statistic(values.to_numpy(dtype=float))).reset_index())
 
 
 # ------------------------------------------------------------------------------- the grid

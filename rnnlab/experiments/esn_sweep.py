@@ -2,9 +2,11 @@
 and input scalings), all grid points advancing together in one process
 (:mod:`rnnlab.analyses.esn_sweep`, settings ``esn_sweep.*``).
 
-Table ``sweep`` (one row per grid point: the task's metrics, memory capacity, Lyapunov
-exponent, effective spectral radius) and sweep.png; the metrics are the sweep's summary (best
-rho, its error, largest MC, the rho where the Lyapunov exponent crosses zero).
+Table ``sweep`` (one row per grid point and reservoir, ``esn_sweep.reservoirs`` independent
+draws: the task's metrics, memory capacity, Lyapunov exponent, effective spectral radius) and
+sweep.png (the mean over the reservoirs in a band of +- one std); the metrics are the sweep's
+summary (best rho, its error and its spread, largest MC, the rho where the Lyapunov exponent
+crosses zero).
 """
 
 import numpy as np
@@ -59,7 +61,7 @@ def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,
         place=None) -> RunResult:
     config = spec.esn_sweep
     table = sweep(spec.model, spec.task, data, config.spectral_radii, config.leak_rates,
-                  config.input_scalings, config.memory_capacity)
+                  config.input_scalings, config.memory_capacity, reservoirs=config.reservoirs)
     return RunResult(summarise(table, spec.task.primary_metric), {"sweep": table})
 
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from rnnlab.plots import Figure, colormap, save
+from rnnlab.plots import Figure, colormap, mean_and_band, save
 from rnnlab.report.runs import (Collected, CorruptFile, ReportError, read_json, read_yaml,
                                 summarise, write_report_tables)
 from rnnlab.tables import atomic_path
@@ -301,12 +301,7 @@ def plot_seed_bands(table: pd.DataFrame, curve, title: str, labels: tuple[str, s
                 pd.Series(np.asarray(y, dtype=float), index=np.asarray(x)))
     for index, (setting, curves) in enumerate(groups.items()):
         values = pd.concat(curves, axis=1)
-        if log_scale:
-            values = np.log10(values.where(values > 0))
-        mean, std = values.mean(axis=1), values.std(axis=1, ddof=1).fillna(0.0)
-        low, high = mean - std, mean + std
-        if log_scale:
-            mean, low, high = 10 ** mean, 10 ** low, 10 ** high
+        mean, low, high = mean_and_band(values, log_scale)
         colour = colours(index % colours.N)
         axis.plot(mean.index, mean, lw=1.3, color=colour,
                   label=f"{setting} (n = {values.shape[1]})")
