@@ -240,6 +240,21 @@ def test_a_write_failing_midway_is_one_line_exit_2_and_leaves_nothing(sweep, mon
     assert tree(sweep) == before        # no report folder, no staging folder left
 
 
+def test_a_second_report_removes_the_figures_it_no_longer_draws_and_nothing_else(tmp_path):
+    from rnnlab.report.page import staged
+    out = tmp_path / "report"
+    with staged(out) as stage:
+        for name in ("index.html", "loss.png", "old_name.png"):
+            (stage / name).write_text(name)
+    (out / "notes.txt").write_text("the user's own")
+    with staged(out) as stage:
+        for name in ("index.html", "loss.png", "new_name.png"):
+            (stage / name).write_text("again")
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".rnnlab-report", "index.html", "loss.png", "new_name.png", "notes.txt"]
+    assert (out / "loss.png").read_text() == "again"
+
+
 # ------------------------------------------------------------------- statuses and their reasons
 @pytest.mark.parametrize("status, metrics, legacy, expected", [
     ("failed: ValueError: boom", None, {}, ("failed", "ValueError: boom")),

@@ -65,11 +65,16 @@ def existing_base(out_dir: Path) -> Path:
     return base
 
 
+MANIFEST = ".rnnlab-report"   # in the report folder: the names of the files the report wrote
+
+
 @contextlib.contextmanager
 def staged(out_dir: Path):
     """Yield an empty hidden folder in ``existing_base(out_dir)``; when the block succeeds,
-    move its files into ``out_dir`` (created with its parents); always remove it. An OSError
-    on the way is a ReportError naming ``out_dir``."""
+    move its files into ``out_dir`` (created with its parents) and remove the files an earlier
+    report listed in ``out_dir/MANIFEST`` that this one did not write (a figure no longer
+    drawn; other files in the folder are left alone); always remove the stage. An OSError on
+    the way is a ReportError naming ``out_dir``."""
     base = existing_base(out_dir)
     try:
         stage = Path(tempfile.mkdtemp(prefix=".report-", dir=base))
@@ -78,9 +83,16 @@ def staged(out_dir: Path):
                           f"({error.strerror or error})") from None
     try:
         yield stage
+        written = sorted(file.name for file in stage.iterdir())
+        (stage / MANIFEST).write_text("".join(f"{name}\n" for name in written))
         out_dir.mkdir(parents=True, exist_ok=True)
+        earlier = out_dir / MANIFEST
+        stale = set(earlier.read_text().split("\n")) - set(written) if earlier.is_file() else ()
         for file in sorted(stage.iterdir()):
             os.replace(file, out_dir / file.name)
+        for name in sorted(stale):
+            if name and "/" not in name and name != MANIFEST and (out_dir / name).is_file():
+                (out_dir / name).unlink()
     except OSError as error:
         raise ReportError(f"cannot write the report into {out_dir}: "
                           f"{error.strerror or error}") from None
