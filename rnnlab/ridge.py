@@ -16,9 +16,14 @@ as Xc^T Xc = S - n (m - r)(m - r)^T with m the mean of all rows; since m - r is 
 correction cancels little (forming X^T X - n m m^T directly loses digits on offset states).
 """
 
+import logging
+
 import numpy as np
 import scipy.linalg
 import scipy.linalg.blas
+import scipy.linalg.lapack
+
+log = logging.getLogger(__name__)
 
 
 def fit_ridge(features: np.ndarray, targets: np.ndarray, ridge: float,
@@ -47,12 +52,40 @@ def fit_ridge(features: np.ndarray, targets: np.ndarray, ridge: float,
 
 
 def solve_normal_equations(gram: np.ndarray, cross: np.ndarray, ridge: float) -> np.ndarray:
-    """w = (Xc^T Xc + ridge I)^-1 Xc^T Yc from gram (F, F) and cross (F, D), by Cholesky
-    (``gram`` is overwritten); ridge 0: the minimum-norm solution of the normal equations."""
-    if ridge > 0:
-        gram[np.diag_indices_from(gram)] += ridge
-        return scipy.linalg.solve(gram, cross, assume_a="pos", overwrite_a=True)
-    return scipy.linalg.lstsq(gram, cross)[0]
+    """w = (Xc^T Xc + ridge I)^-1 Xc^T Yc from gram (F, F; its upper triangle, as LAPACK sees
+    it) and cross (F, D), by Cholesky (``gram`` is overwritten); ridge 0: the minimum-norm
+    solution of the normal equations. Ill-conditioned equations (LAPACK's estimate of the
+    reciprocal condition number below machine precision) are solved all the same and logged
+    in one line; a matrix that is not positive definite raises numpy.linalg.LinAlgError."""
+    if ridge == 0:
+        return scipy.linalg.lstsq(gram, cross)[0]
+    gram[np.diag_indices_from(gram)] += ridge
+    norm = symmetric_one_norm(gram)
+    factor, info = scipy.linalg.lapack.dpotrf(gram, lower=False, overwrite_a=True, clean=False)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"the ridge normal equations are not positive definite "
+                                    f"(Cholesky pivot {info}, penalty {ridge:g})")
+    weights, _ = scipy.linalg.lapack.dpotrs(factor, cross, lower=False)
+    rcond, _ = scipy.linalg.lapack.dpocon(factor, norm, uplo="U")
+    if rcond < np.finfo(float).eps:
+        log.warning("ridge readout: ill-conditioned normal equations (reciprocal condition "
+                    "number %.2g at ridge penalty %g, below machine precision): solved all the "
+                    "same; a larger penalty makes the weights less sensitive to rounding",
+                    rcond, ridge)
+    return weights
+
+
+def symmetric_one_norm(matrix: np.ndarray, rows: int = 512) -> float:
+    """max_j sum_i |a_ij| of the symmetric matrix whose upper triangle ``matrix`` (F, F) holds
+    (the other triangle is not read), ``rows`` rows at a time (no F x F copy)."""
+    F = matrix.shape[0]
+    sums = np.zeros(F)
+    for start in range(0, F, rows):
+        block = np.abs(np.triu(matrix[start:start + rows], k=start))  # a_ij, i in block, j >= i
+        sums += block.sum(axis=0)                                    # the upper part of column j
+        block[:, start:start + rows][np.diag_indices(len(block))] = 0.0
+        sums[start:start + rows] += block.sum(axis=1)                # the part below (a_ji, j > i)
+    return float(sums.max())
 
 
 def ridge_path(features: np.ndarray, targets: np.ndarray, ridges,
