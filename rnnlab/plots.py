@@ -39,8 +39,9 @@ def save(figure: Figure, path: Path) -> Path:
 
 def mean_and_band(values: pd.DataFrame, log_scale: bool = False):
     """(mean, low, high), row by row, over the columns of ``values`` (one column per draw: a
-    seed, a reservoir): the mean +- one std (ddof 1; no width for one draw). On a log axis, of
-    log10 of the values (the geometric mean and its band), non-positive values left out."""
+    seed, a reservoir): the mean +- one std (ddof 1; no width for one draw) of the draws whose
+    value is not NaN. On a log axis, of log10 of the values (the geometric mean and its band),
+    non-positive values left out."""
     if log_scale:
         values = np.log10(values.where(values > 0))
     mean, std = values.mean(axis=1), values.std(axis=1, ddof=1).fillna(0.0)
