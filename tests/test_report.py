@@ -224,5 +224,5 @@ def test_seeds_of_one_setting_are_drawn_as_their_mean_in_a_band():
     assert len(means) == 2 and np.allclose(means[0], [1.1, 0.9, 0.7])
     assert np.allclose(means[1], [2.1, 2.0, 1.9])
     assert len(axis.collections) == 2                         # one band per setting
-    assert [text.get_text() for text in axis.get_legend().get_texts()] == [
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == [
         "bptt=1 (n = 2)", "bptt=5 (n = 2)"]

@@ -231,13 +231,14 @@ def plot_heatmap(runs, metric, keys) -> "Figure":
 
 
 def draw_theory_levels(axis, runs: pd.DataFrame) -> None:
-    """A dashed, labelled horizontal line at every theory level the runs report."""
+    """A dashed, labelled horizontal line at every theory level the runs report, its label
+    just under the line (a level bounds the loss from below: the curves lie above it)."""
     for column in [c for c in runs.columns if c.startswith("theory_")]:
         for level in runs[column].dropna().unique():
             axis.axhline(level, color="gray", ls="--", lw=0.8)
             axis.annotate(f"{column.removeprefix('theory_').replace('_', ' ')} {level:.4f}",
-                          (1.0, level), xycoords=("axes fraction", "data"), fontsize="x-small",
-                          ha="right", va="bottom")
+                          (1.0, level), xycoords=("axes fraction", "data"), fontsize="small",
+                          ha="right", va="top", color="dimgray")
 
 
 def draw_literature_levels(axis, runs: pd.DataFrame, metric: str) -> None:
@@ -291,9 +292,22 @@ def plot_per_run(table: pd.DataFrame, curve, title: str, labels: tuple[str, str]
                       label=label)
     finish_curves(axis, title, labels, log_scale, runs)
     if colour_by is not None or table["run_dir"].nunique() <= 40:
-        axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small",
-                    title="run" if colour_by is None else colour_by.name)
+        legend_below(figure, axis, "run" if colour_by is None else colour_by.name)
     return figure
+
+
+def legend_below(figure, axis, title: str, width: float = 9.0) -> None:
+    """The curves' legend under the axes, in as many columns as its labels allow (the axes
+    keep the figure's full width, and its text stays readable at the page's half width); the
+    figure grows by the legend's rows."""
+    handles, labels = axis.get_legend_handles_labels()
+    if not labels:
+        return
+    columns = max(1, min(4, 130 // (max(map(len, labels)) + 8)))  # ~140 small characters
+    rows = -(-len(labels) // columns)                               # across 9 inches
+    figure.set_size_inches(width, 4.2 + 0.2 * (rows + 1))
+    figure.legend(handles, labels, loc="outside lower center", ncol=columns, fontsize="small",
+                  title=title, title_fontsize="small")
 
 
 def plot_seed_bands(table: pd.DataFrame, curve, title: str, labels: tuple[str, str],
@@ -319,8 +333,7 @@ def plot_seed_bands(table: pd.DataFrame, curve, title: str, labels: tuple[str, s
                   label=f"{setting} (n = {values.shape[1]})")
         axis.fill_between(mean.index, low, high, color=colour, alpha=0.2, lw=0)
     finish_curves(axis, title, labels, log_scale, runs)
-    axis.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small",
-                title="setting: mean ± std over seeds")
+    legend_below(figure, axis, "setting: mean ± std over seeds")
     return figure
 
 
