@@ -226,3 +226,10 @@ def test_seeds_of_one_setting_are_drawn_as_their_mean_in_a_band():
     assert len(axis.collections) == 2                         # one band per setting
     assert [text.get_text() for text in figure.legends[0].get_texts()] == [
         "bptt=1 (n = 2)", "bptt=5 (n = 2)"]
+
+
+def test_swept_values_read_as_the_command_line_wrote_them():
+    # a column with gaps (an NVAR in a sweep over model.units) is float: 50.0 is shown as 50
+    from rnnlab.report.page import setting
+    assert [setting(v) for v in (50.0, 0.25, 1e-12, float("nan"), "esn", 3)] == [
+        "50", "0.25", "1e-12", "-", "esn", "3"]

@@ -160,8 +160,16 @@ def swept_values(collected: Collected) -> pd.DataFrame:
     """Per swept key, the values the runs had (runs.csv), in order of first appearance."""
     runs = collected.runs
     return pd.DataFrame({"key": collected.swept,
-                         "values": [", ".join(map(str, runs[key].dropna().unique()))
+                         "values": [", ".join(map(setting, runs[key].dropna().unique()))
                                     for key in collected.swept]})
+
+
+def setting(value) -> str:
+    """A swept key's value as the command line wrote it: 50, not the 50.0 that a column with
+    gaps (an NVAR has no model.units) makes of it; a gap is "-" (the run has no such key)."""
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.0f}" if value.is_integer() else f"{value:g}"
+    return str(value)
 
 
 def headline_metric(runs: pd.DataFrame) -> str | None:
@@ -408,6 +416,8 @@ def summary_table(summary: pd.DataFrame, swept: list[str], metric: str | None) -
     """Swept values, n, the metric as mean ± std, the theory levels."""
     keys = [k for k in swept if k != "seed" and k in summary]
     table = summary[keys + ["n"]].copy()
+    for key in keys:
+        table[key] = table[key].map(setting)
     if "n_diverged" in summary and summary["n_diverged"].any():
         table["diverged"] = summary["n_diverged"]
     if metric and f"{metric}_mean" in summary:
