@@ -187,9 +187,11 @@ def numeric_keys(runs: pd.DataFrame, keys: list[str]) -> list[str]:
     return [k for k in keys if pd.api.types.is_numeric_dtype(runs[k])]
 
 
-def plot_metric_vs_key(runs, metric, key, categorical) -> "Figure":
+def plot_metric_vs_key(runs, metric, key, categorical, others=()) -> "Figure":
     """Mean +- std over seeds of ``metric`` against ``key`` (numeric, or categories in order of
-    appearance), one line per value of the ``categorical`` keys, with any theory levels."""
+    appearance), one line per value of the ``categorical`` keys, with any theory levels. The
+    ``others`` swept keys that vary at one point of a line are pooled there too, and the axis
+    says so (r2rt: hidden size 4 holds bptt 1 and 5)."""
     figure = Figure(figsize=(7.5, 4.2), layout="constrained")
     axis = figure.subplots()
     numeric = pd.api.types.is_numeric_dtype(runs[key])
@@ -217,7 +219,10 @@ def plot_metric_vs_key(runs, metric, key, categorical) -> "Figure":
     draw_theory_levels(axis, runs)
     draw_literature_levels(axis, runs, metric)
     axis.set_xlabel(key)
-    axis.set_ylabel(f"{metric} (mean ± std over seeds)")
+    points = runs.groupby([*categorical, key], dropna=False)
+    pooled = [k for k in others if (points[k].nunique() > 1).any()]
+    axis.set_ylabel(f"{metric}\n(mean ± std over seeds" +
+                    (f" and {', '.join(pooled)})" if pooled else ")"))
     axis.set_title(f"{metric} against {key}")
     axis.legend(fontsize="small")
     return figure
@@ -382,8 +387,9 @@ def make_plots(collected, out_dir: Path, prefix: str = "") -> list[tuple[str, Pa
             add(f"{metric} against {x_key}", plot_metric_vs_key(done, metric, x_key, lines),
                 f"{metric}_vs_{x_key}")
         for key in numeric:
-            add(f"{metric} against {key}", plot_metric_vs_key(done, metric, key, categorical),
-                f"{metric}_vs_{key}")
+            others = [k for k in numeric if k != key]
+            add(f"{metric} against {key}",
+                plot_metric_vs_key(done, metric, key, categorical, others), f"{metric}_vs_{key}")
         if len(numeric) == 2:
             add(f"{metric} over {numeric[0]} x {numeric[1]}",
                 plot_heatmap(done, metric, numeric), "heatmap")
