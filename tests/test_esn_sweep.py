@@ -259,7 +259,8 @@ def test_summary_of_several_reservoirs_ranks_their_means():
 
 
 def test_reservoir_count_below_one_is_refused_naming_the_key():
-    with pytest.raises(ConfigError, match=r"^esn_sweep.reservoirs=0 is out of range: allowed >= 1$"):
+    with pytest.raises(ConfigError,
+                       match=r"^esn_sweep.reservoirs=0 is out of range: allowed >= 1$"):
         ESNSweepConfig(reservoirs=0).check()
     with pytest.raises(ValueError, match=r"^reservoirs=1.5 is out of range: allowed an integer"):
         sweep(ESN(units=10, seed=0), SINE, SINE.make_data(np.random.default_rng(0)), [0.9],

@@ -230,16 +230,16 @@ def test_seeds_of_one_setting_are_drawn_as_their_mean_in_a_band():
 
 def test_swept_values_read_as_the_command_line_wrote_them():
     # a column with gaps (an NVAR in a sweep over model.units) is float: 50.0 is shown as 50
-    from rnnlab.report.page import setting
-    assert [setting(v) for v in (50.0, 0.25, 1e-12, float("nan"), "esn", 3)] == [
+    from rnnlab.report.page import shown_value
+    assert [shown_value(v) for v in (50.0, 0.25, 1e-12, float("nan"), "esn", 3)] == [
         "50", "0.25", "1e-12", "-", "esn", "3"]
 
 
 def test_a_metric_against_one_key_says_which_other_keys_it_pools():
     # r2rt pairs hidden size 4 with bptt 1 and 5: that point's spread is not only the seeds'
     from rnnlab.report.page import plot_metric_vs_key
-    runs = pd.DataFrame({"model.hidden_size": [4, 4, 4, 4, 16, 16], "train.bptt": [1, 1, 5, 5, 10, 10],
-                         "seed": [0, 1] * 3, "loss": [0.66, 0.66, 0.52, 0.52, 0.46, 0.46]})
+    runs = pd.DataFrame({"model.hidden_size": [4, 4, 4, 4, 16, 16],
+                         "train.bptt": [1, 1, 5, 5, 10, 10], "seed": [0, 1] * 3, "loss": [0.66, 0.66, 0.52, 0.52, 0.46, 0.46]})
     label = plot_metric_vs_key(runs, "loss", "model.hidden_size", [], ["train.bptt"]).axes[0]
     assert label.get_ylabel() == "loss\n(mean ± std over seeds and train.bptt)"
     alone = plot_metric_vs_key(runs, "loss", "train.bptt", [], ["model.hidden_size"]).axes[0]

@@ -160,11 +160,11 @@ def swept_values(collected: Collected) -> pd.DataFrame:
     """Per swept key, the values the runs had (runs.csv), in order of first appearance."""
     runs = collected.runs
     return pd.DataFrame({"key": collected.swept,
-                         "values": [", ".join(map(setting, runs[key].dropna().unique()))
+                         "values": [", ".join(map(shown_value, runs[key].dropna().unique()))
                                     for key in collected.swept]})
 
 
-def setting(value) -> str:
+def shown_value(value) -> str:
     """A swept key's value as the command line wrote it: 50, not the 50.0 that a column with
     gaps (an NVAR has no model.units) makes of it; a gap is "-" (the run has no such key)."""
     if isinstance(value, float):
@@ -423,7 +423,7 @@ def summary_table(summary: pd.DataFrame, swept: list[str], metric: str | None) -
     keys = [k for k in swept if k != "seed" and k in summary]
     table = summary[keys + ["n"]].copy()
     for key in keys:
-        table[key] = table[key].map(setting)
+        table[key] = table[key].map(shown_value)
     if "n_diverged" in summary and summary["n_diverged"].any():
         table["diverged"] = summary["n_diverged"]
     if metric and f"{metric}_mean" in summary:
