@@ -32,23 +32,31 @@ def fit_ridge(features: np.ndarray, targets: np.ndarray, ridge: float,
 
     overwrite_features: centre ``features`` in place instead of in a copy (saves T*F memory).
     """
-    feature_mean = features.mean(axis=0)
-    target_mean = targets.mean(axis=0)
-    if overwrite_features:
-        features -= feature_mean
-        centred = features
-    else:
-        centred = features - feature_mean
-    centred_targets = targets - target_mean
+    with np.errstate(over="ignore", invalid="ignore"):  # diverged features: the solve says so
+        feature_mean = features.mean(axis=0)
+        target_mean = targets.mean(axis=0)
+        if overwrite_features:
+            features -= feature_mean
+            centred = features
+        else:
+            centred = features - feature_mean
+        centred_targets = targets - target_mean
+        if ridge > 0:
+            gram = centred.T @ centred  # (F, F); numpy uses a symmetric rank-k update here,
+            # and mirrors it: exactly symmetric, so its transpose, Fortran-ordered as LAPACK
+            # wants it, is the same matrix without a copy
+            cross = centred.T @ centred_targets
     if ridge > 0:
-        gram = centred.T @ centred  # (F, F); numpy uses a symmetric rank-k update here, and
-        # mirrors it: exactly symmetric, so its transpose, Fortran-ordered as LAPACK wants it,
-        # is the same matrix without a copy
-        weights = solve_normal_equations(gram.T, centred.T @ centred_targets, ridge)
+        weights = solve_normal_equations(gram.T, cross, ridge)
     else:  # no regularisation: the minimum-norm least-squares solution
         weights = np.linalg.lstsq(centred, centred_targets, rcond=None)[0]
     bias = target_mean - feature_mean @ weights
     return weights, bias
+
+
+class DivergedFeatures(np.linalg.LinAlgError):
+    """The features reached infinity or NaN (a reservoir past its stable range): nothing to
+    solve. A LinAlgError, so that whoever treats a failed solve as a NaN result does here too."""
 
 
 def solve_normal_equations(gram: np.ndarray, cross: np.ndarray, ridge: float) -> np.ndarray:
@@ -56,11 +64,15 @@ def solve_normal_equations(gram: np.ndarray, cross: np.ndarray, ridge: float) ->
     it) and cross (F, D), by Cholesky (``gram`` is overwritten); ridge 0: the minimum-norm
     solution of the normal equations. Ill-conditioned equations (LAPACK's estimate of the
     reciprocal condition number below machine precision) are solved all the same and logged
-    in one line; a matrix that is not positive definite raises numpy.linalg.LinAlgError."""
+    in one line; a matrix that is not positive definite raises numpy.linalg.LinAlgError, one
+    that is not finite :class:`DivergedFeatures`."""
     if ridge == 0:
         return scipy.linalg.lstsq(gram, cross)[0]
     gram[np.diag_indices_from(gram)] += ridge
     norm = symmetric_one_norm(gram)
+    if not (np.isfinite(norm) and np.all(np.isfinite(cross))):
+        raise DivergedFeatures("the readout's features reached infinity or NaN (the states "
+                               "diverged): no readout to fit")
     factor, info = scipy.linalg.lapack.dpotrf(gram, lower=False, overwrite_a=True, clean=False)
     if info != 0:
         raise np.linalg.LinAlgError(f"the ridge normal equations are not positive definite "

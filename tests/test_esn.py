@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -156,3 +158,14 @@ def test_mackey_glass_one_step_nrmse_below_one_percent_with_500_units():
     scores = task.score(data, esn.predict(data.u_test, data.y_test),
                         esn.generate(steps=data.free_run_length))
     assert scores["one_step_nrmse"] < 1e-2
+
+
+def test_a_diverging_linear_reservoir_is_a_recorded_result_not_a_crash(tmp_path):
+    # past rho = 1 a linear reservoir's states overflow: no readout, NaN metrics, status diverged
+    from rnnlab import SineTask, run_experiment
+    task = SineTask(length=2400, segment_min=200, segment_max=300, settle_steps=50)
+    metrics = run_experiment(ESN(units=30, activation="linear", spectral_radius=3.0, seed=0),
+                             task, seed=0, out_dir=tmp_path).metrics
+    assert metrics["diverged"] is True and math.isnan(metrics[task.primary_metric])
+    assert "the states diverged" in metrics["diverged_reason"]
+    assert (tmp_path / "status.txt").read_text().startswith("diverged: the readout's features")

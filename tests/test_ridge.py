@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from rnnlab.ridge import solve_normal_equations, symmetric_one_norm
+from rnnlab.ridge import DivergedFeatures, solve_normal_equations, symmetric_one_norm
 
 
 def collinear_gram(rows=1000, features=50, seed=0):
@@ -57,3 +57,12 @@ def test_the_one_norm_reads_only_the_upper_triangle(rows):
     upper = np.triu(full) + np.tril(rng.standard_normal((20, 20)) * 100, -1)  # junk below
     assert symmetric_one_norm(upper, rows) == pytest.approx(np.abs(full).sum(axis=0).max(),
                                                             rel=1e-12)
+
+
+def test_diverged_features_are_an_error_not_nan_weights():
+    # a linear reservoir past rho = 1 overflows: its Gram matrix is inf/NaN, and LAPACK would
+    # return NaN weights (and a condition estimate of 0) without a word
+    gram, cross = collinear_gram()
+    gram[3, 7] = np.inf
+    with pytest.raises(DivergedFeatures, match="the states diverged"):
+        solve_normal_equations(gram, cross, 1e-6)

@@ -126,6 +126,8 @@ def sweep(model: ESN, task, data: SeriesData, spectral_radii, leak_rates=None,
     for rho, a, sigma in points:  # the ESN's own range rules, naming the offending value
         dataclasses.replace(model, spectral_radius=rho, leak_rate=a, input_scaling=sigma).check()
 
+    scales = np.array([rho / model.spectral_radius for rho, _, _ in points])
+    leaks = np.array([a for _, a, _ in points])
     root = np.random.default_rng(model.seed)  # a Generator seed is used (and spawned from) as is
     rows = []
     for reservoir in range(reservoirs):
@@ -135,8 +137,6 @@ def sweep(model: ESN, task, data: SeriesData, spectral_radii, leak_rates=None,
         log.info("ESN sweep: %d grid points, N=%d, %s%s", len(points), model.units, task.name,
                  f", reservoir {reservoir + 1} of {reservoirs}" if reservoirs > 1 else "")
         metrics, exponents = _task_errors(model, task, data, points, base, lyapunov, timings)
-        scales = np.array([rho / model.spectral_radius for rho, _, _ in points])
-        leaks = np.array([a for _, a, _ in points])
         capacity = np.full(len(points), np.nan)
         if memory_capacity:
             with _timed(timings, "memory capacity"):

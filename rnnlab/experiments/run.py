@@ -144,7 +144,8 @@ def summary(metrics: dict, out_dir, shown=()) -> str:
     skip = {"kind", "model", "task", "seed", "headline_metric", "config_fingerprint"}
     keys = [key for key in shown if key in metrics] or [key for key in metrics if key not in skip]
     if metrics.get("diverged") is True and "diverged_step" not in keys:
-        keys += ["diverged_step", "diverged_reason"]
+        known = metrics.get("diverged_step") == metrics.get("diverged_step")  # NaN: no step
+        keys += ["diverged_step", "diverged_reason"] if known else ["diverged_reason"]
     if shown and "wall_time_s" in metrics:
         keys.append("wall_time_s")
     numbers = " ".join(f"{key}={metrics[key]:.4g}" if isinstance(metrics[key], float)

@@ -9,6 +9,7 @@ cross-entropy against the task's theory.
 
 import dataclasses
 import logging
+import math
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from rnnlab.experiments.outputs import RunResult, plot_series, series_table, spe
 from rnnlab.experiments.spec import Experiment
 from rnnlab.models import choices
 from rnnlab.resources import FLOAT, Need
+from rnnlab.ridge import DivergedFeatures
 from rnnlab.tasks.base import SeriesData
 from rnnlab.validation import require
 
@@ -78,8 +80,13 @@ def run(spec: Experiment, data: SeriesData, rng: np.random.Generator,
     model, task = spec.model, spec.task
     log.info("fitting %s on %d steps (washout %d), weights from run seed %d",
              hyperparameters(model), data.train_length, model.washout, spec.seed)
-    result = (_fit_classifier(model, task, data) if task.is_classification
-              else _fit_series(model, task, data))
+    try:
+        result = (_fit_classifier(model, task, data) if task.is_classification
+                  else _fit_series(model, task, data))
+    except DivergedFeatures as error:            # a result, recorded: no readout, NaN metrics
+        log.warning("the reservoir diverged: %s", error)
+        result = RunResult({task.primary_metric: math.nan, "diverged": True,
+                            "diverged_step": math.nan, "diverged_reason": str(error)})
     if model.recurrent_blocks():                  # an ESN; an NVAR has no recurrent matrix
         result.tables["spectrum"] = spectrum_rows(model)
         result.metrics.update({"spectral_radius": model.spectral_radius_,

@@ -309,15 +309,17 @@ def plot_per_run(table: pd.DataFrame, curve, title: str, labels: tuple[str, str]
     return figure
 
 
-def legend_below(figure, axis, title: str, width: float = 9.0) -> None:
+def legend_below(figure, axis, title: str) -> None:
     """The curves' legend under the axes, in as many columns as its labels allow (the axes
     keep the figure's full width, and its text stays readable at the page's half width); the
     figure grows by the legend's rows."""
     handles, labels = axis.get_legend_handles_labels()
     if not labels:
         return
-    columns = max(1, min(4, 130 // (max(map(len, labels)) + 8)))  # ~140 small characters
-    rows = -(-len(labels) // columns)                               # across 9 inches
+    width = figure.get_size_inches()[0]
+    characters = int(15 * width)                    # small text: ~15 characters per inch
+    columns = max(1, min(4, characters // (max(map(len, labels)) + 8)))
+    rows = -(-len(labels) // columns)
     figure.set_size_inches(width, 4.2 + 0.2 * (rows + 1))
     figure.legend(handles, labels, loc="outside lower center", ncol=columns, fontsize="small",
                   title=title, title_fontsize="small")
